@@ -74,6 +74,18 @@ func ReaderOf(assignments []Assignment, book string, m Month) string {
 	return best.Reader
 }
 
+// LatestAssignment is the book's assignment with the latest start: the one
+// that holds today or is planned next.
+func LatestAssignment(assignments []Assignment, book string) (Assignment, bool) {
+	best, found := Assignment{}, false
+	for _, a := range assignments {
+		if a.Book == book && (!found || a.From >= best.From) {
+			best, found = a, true
+		}
+	}
+	return best, found
+}
+
 // BooksOf lists, sorted, the books reader holds in month m.
 func BooksOf(assignments []Assignment, reader string, m Month) []string {
 	var books []string

@@ -98,9 +98,9 @@ type Tx interface {
 	// Assign records an assignment (a rotation when the book had one); the
 	// book's households move to the new reader's route.
 	Assign(a domain.Assignment) (changed bool, err error)
-	PutHistory(h domain.HistoryReading) (changed bool, err error)
-	PutPurchase(p domain.ICPurchase) (changed bool, err error)
-	PutMeterChange(c domain.MeterChange) (changed bool, err error)
+	PutHistory(h domain.HistoryReading) (before *domain.HistoryReading, changed bool, err error)
+	PutPurchase(p domain.ICPurchase) (before *domain.ICPurchase, changed bool, err error)
+	PutMeterChange(c domain.MeterChange) (before *domain.MeterChange, changed bool, err error)
 	// AppendReading appends a version of a reading unless the latest version
 	// already says the same (domain.NextVersion); it returns the version as
 	// stored, with its number.

@@ -10,12 +10,14 @@ import (
 	"meter-sync/domain"
 )
 
-// putIfChanged puts key → val unless it is already there.
-func putIfChanged(b *bbolt.Bucket, key, val []byte) (bool, error) {
-	if old := b.Get(key); old != nil && bytes.Equal(old, val) {
-		return false, nil
+// putIfChanged puts key → val unless it is already there; old is what was
+// there before (nil if nothing).
+func putIfChanged(b *bbolt.Bucket, key, val []byte) (old []byte, changed bool, err error) {
+	old = b.Get(key)
+	if old != nil && bytes.Equal(old, val) {
+		return nil, false, nil
 	}
-	return true, b.Put(key, val)
+	return old, true, b.Put(key, val)
 }
 
 // scanPrefix calls fn for every key with prefix, in key order.
@@ -30,8 +32,14 @@ func scanPrefix(b *bbolt.Bucket, prefix []byte, fn func(k, v []byte) error) erro
 }
 
 // PutHistory implements store.Tx.
-func (t *tx) PutHistory(h domain.HistoryReading) (bool, error) {
-	return putIfChanged(t.b(bucketHistory), historyKey(h.CustomerID, h.Date), f64bytes(h.ValueM3))
+func (t *tx) PutHistory(h domain.HistoryReading) (*domain.HistoryReading, bool, error) {
+	old, changed, err := putIfChanged(t.b(bucketHistory), historyKey(h.CustomerID, h.Date), f64bytes(h.ValueM3))
+	if old == nil || err != nil {
+		return nil, changed, err
+	}
+	before := h
+	before.ValueM3, err = bytesF64(old)
+	return &before, changed, err
 }
 
 // History implements store.Readings.
@@ -47,8 +55,14 @@ func (t *tx) History(id string) ([]domain.HistoryReading, error) {
 }
 
 // PutPurchase implements store.Tx.
-func (t *tx) PutPurchase(p domain.ICPurchase) (bool, error) {
-	return putIfChanged(t.b(bucketPurchases), purchaseKey(p), f64bytes(p.VolumeM3))
+func (t *tx) PutPurchase(p domain.ICPurchase) (*domain.ICPurchase, bool, error) {
+	old, changed, err := putIfChanged(t.b(bucketPurchases), purchaseKey(p), f64bytes(p.VolumeM3))
+	if old == nil || err != nil {
+		return nil, changed, err
+	}
+	before := p
+	before.VolumeM3, err = bytesF64(old)
+	return &before, changed, err
 }
 
 // Purchases implements store.Readings.
@@ -69,8 +83,13 @@ func (t *tx) Purchases(id string) ([]domain.ICPurchase, error) {
 }
 
 // PutMeterChange implements store.Tx.
-func (t *tx) PutMeterChange(c domain.MeterChange) (bool, error) {
-	return putIfChanged(t.b(bucketChanges), changeKey(c), encodeMeterChange(c))
+func (t *tx) PutMeterChange(c domain.MeterChange) (*domain.MeterChange, bool, error) {
+	old, changed, err := putIfChanged(t.b(bucketChanges), changeKey(c), encodeMeterChange(c))
+	if old == nil || err != nil {
+		return nil, changed, err
+	}
+	before := c
+	return &before, changed, decodeMeterChange(old, &before)
 }
 
 // MeterChanges implements store.Readings.

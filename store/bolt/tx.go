@@ -79,6 +79,9 @@ func (t *tx) PutCustomer(c *domain.Customer) (*domain.Customer, bool, error) {
 func (t *tx) indexCustomer(before, c *domain.Customer) error {
 	route := t.b(bucketRoute)
 	key := routeKey(t.readerOfBook(c.Book()), c.Seq.SortKey())
+	if owner, _ := splitRouteValue(route.Get(key)); owner != "" && owner != c.ID {
+		return &store.SeqConflictError{Seq: c.Seq.String(), Owner: owner}
+	}
 	if before != nil {
 		oldKey := routeKey(t.readerOfBook(before.Book()), before.Seq.SortKey())
 		if !bytes.Equal(oldKey, key) {
@@ -86,9 +89,6 @@ func (t *tx) indexCustomer(before, c *domain.Customer) error {
 				return err
 			}
 		}
-	}
-	if owner, _ := splitRouteValue(route.Get(key)); owner != "" && owner != c.ID {
-		return &store.SeqConflictError{Seq: c.Seq.String(), Owner: owner}
 	}
 	return route.Put(key, routeValue(c.ID, c.Group))
 }

@@ -283,20 +283,20 @@ func testHistoryPurchasesChanges(t *testing.T, s store.Store) {
 	put := func() (changed []bool) {
 		update(t, s, func(tx store.Tx) error {
 			for _, h := range []domain.HistoryReading{h1, h0, other} {
-				c, err := tx.PutHistory(h)
+				_, c, err := tx.PutHistory(h)
 				if err != nil {
 					return err
 				}
 				changed = append(changed, c)
 			}
 			for _, pp := range []domain.ICPurchase{p, p2} {
-				c, err := tx.PutPurchase(pp)
+				_, c, err := tx.PutPurchase(pp)
 				if err != nil {
 					return err
 				}
 				changed = append(changed, c)
 			}
-			c, err := tx.PutMeterChange(mc)
+			_, c, err := tx.PutMeterChange(mc)
 			changed = append(changed, c)
 			return err
 		})
@@ -308,6 +308,16 @@ func testHistoryPurchasesChanges(t *testing.T, s store.Store) {
 	if got := put(); fmt.Sprint(got) != "[false false false false false false]" {
 		t.Errorf("second put changed = %v, want all false", got)
 	}
+	update(t, s, func(tx store.Tx) error {
+		h := h1
+		h.ValueM3 = 121
+		before, changed, err := tx.PutHistory(h)
+		if !changed || before == nil || before.ValueM3 != 120 {
+			t.Errorf("corrected history reading: changed=%v before=%+v, want the old 120", changed, before)
+		}
+		_, _, err2 := tx.PutHistory(h1)
+		return errors.Join(err, err2)
+	})
 	view(t, s, func(tx store.ReadTx) error {
 		hs, err := tx.History("c1")
 		if len(hs) != 2 || hs[0].ValueM3 != 100 || hs[1].ValueM3 != 120 || !hs[1].Date.Equal(day) {
