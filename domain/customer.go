@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // PayMethod is 缴费方式 [003:683, 801, 851, 865, 1079-1081].
@@ -243,10 +244,38 @@ func ruleUnitInAddress(c *Customer) *FieldError {
 var cnDigits = []string{"零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"}
 
 func unitInAddress(addr string, unit int) bool {
-	if strings.Contains(addr, fmt.Sprintf("%d单元", unit)) || strings.Contains(addr, fmt.Sprintf("%02d单元", unit)) {
-		return true
+	names := []string{fmt.Sprintf("%d", unit), fmt.Sprintf("%02d", unit)}
+	if unit >= 0 && unit <= 10 {
+		names = append(names, cnDigits[unit])
 	}
-	return unit <= 10 && strings.Contains(addr, cnDigits[unit]+"单元")
+	for _, n := range names {
+		if containsWholeNumber(addr, n+"单元") {
+			return true
+		}
+	}
+	return false
+}
+
+// containsWholeNumber reports whether s holds w, a numeral and what follows it,
+// not preceded by another numeral: "11单元" does not name unit 1, nor "十一单元"
+// unit 一.
+func containsWholeNumber(s, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		if r, _ := utf8.DecodeLastRuneInString(s[:j]); !isNumeral(r) {
+			return true
+		}
+		_, size := utf8.DecodeRuneInString(s[j:])
+		i = j + size
+	}
+}
+
+func isNumeral(r rune) bool {
+	return r >= '0' && r <= '9' || strings.ContainsRune("零〇一二两三四五六七八九十百", r)
 }
 
 func bankFilled(c *Customer) (n int) {
@@ -319,7 +348,7 @@ func ruleCollectiveInvoice(c *Customer, today time.Time) *FieldError {
 
 // ⑼ invoice date ≤ application date [003:699].
 func ruleInvoiceBeforeApply(c *Customer) *FieldError {
-	if c.InvoicedOn.IsZero() || c.AppliedOn.IsZero() || !c.InvoicedOn.After(c.AppliedOn) {
+	if c.InvoicedOn.IsZero() || c.AppliedOn.IsZero() || !DayOf(c.InvoicedOn).After(DayOf(c.AppliedOn)) {
 		return nil
 	}
 	return &FieldError{Field: "开票日期",
@@ -330,8 +359,5 @@ func ruleInvoiceBeforeApply(c *Customer) *FieldError {
 // DateLayout is how dates are written in files and messages.
 const DateLayout = "2006-01-02"
 
-func sameDay(a, b time.Time) bool {
-	ay, am, ad := a.Date()
-	by, bm, bd := b.Date()
-	return ay == by && am == bm && ad == bd
-}
+// sameDay reports whether a and b fall on the same local calendar day.
+func sameDay(a, b time.Time) bool { return DayOf(a).Equal(DayOf(b)) }

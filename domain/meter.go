@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -199,6 +200,8 @@ func (m Meter) Validate() error {
 		return &FieldError{Field: "表状态", Reason: "未知表状态"}
 	case m.DialDigits < 3 || m.DialDigits > 9:
 		return &FieldError{Field: "表盘位数", Reason: fmt.Sprintf("应为3到9位,实为%d", m.DialDigits)}
+	case math.IsNaN(m.BaseM3) || math.IsInf(m.BaseM3, 0):
+		return &FieldError{Field: "表底数", Reason: "不是有效数字"}
 	case m.BaseM3 < 0:
 		return &FieldError{Field: "表底数", Reason: fmt.Sprintf("不能为负数,实为%g", m.BaseM3)}
 	case m.BaseM3 >= m.Capacity():

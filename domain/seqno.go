@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // AreaType is the kind of area a household lies in; it decides the layout of its
@@ -113,11 +114,13 @@ func ParseSeqNo(s string, a AreaType, b BuildingType) (SeqNo, error) {
 		return SeqNo{}, err
 	}
 	want := 4 + 2 + l.unit + l.room
-	if len(s) != want {
-		return SeqNo{}, fmt.Errorf("抄表序号%q: %s%s应为%d位,实为%d位", s, a, b, want, len(s))
+	// count characters, not bytes: "００１２…" typed with a Chinese input method
+	// is ten characters that are not digits, not thirty digits too many.
+	if n := utf8.RuneCountInString(s); n != want {
+		return SeqNo{}, fmt.Errorf("抄表序号%q: %s%s应为%d位,实为%d位", s, a, b, want, n)
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
+	for i, r := range []rune(s) {
+		if r < '0' || r > '9' {
 			return SeqNo{}, fmt.Errorf("抄表序号%q: 第%d位不是数字", s, i+1)
 		}
 	}
