@@ -154,12 +154,45 @@ var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 
 // ParseTime reads a date or an instant in ISO 8601 or the common spreadsheet
 // layouts; without a zone it is local time (domain.Local).
 func ParseTime(s string) (time.Time, error) {
+	if t, ok := parseISODate(s); ok {
+		return t, nil
+	}
 	for _, l := range timeLayouts {
 		if t, err := time.ParseInLocation(l, s, domain.Local); err == nil {
 			return t, nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q不是有效的日期时间(应为2006-01-02或2006-01-02T15:04:05+08:00)", s)
+}
+
+// parseISODate reads "2006-01-02" without time.Parse's search for a layout:
+// history files hold millions of them.
+func parseISODate(s string) (time.Time, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	y, ok1 := digits(s[0:4])
+	m, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(y, time.Month(m)) {
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(m), d, 0, 0, 0, 0, domain.Local), true
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // FormatTime writes an instant as ISO 8601 in local time.

@@ -10,40 +10,44 @@ import (
 	"meter-sync/tabular"
 )
 
-type customerApplier struct {
+type customerHandler struct {
 	*run
 	today time.Time
 	lines map[string]int // 用户编号 → the line that had it, to name duplicates
 }
 
-func newCustomerApplier(u *run) applier {
-	return &customerApplier{run: u, today: domain.DayOf(u.opt.Now()), lines: map[string]int{}}
+func newCustomerHandler(u *run) handler {
+	return &customerHandler{run: u, today: domain.DayOf(u.opt.Now()), lines: map[string]int{}}
 }
 
-func (a *customerApplier) apply(tx store.Tx, row *tabular.Row) (outcome, error) {
-	c, err := interchange.DecodeCustomer(row, a.today)
+func (h *customerHandler) decode(row *tabular.Row) (any, error) {
+	c, err := interchange.DecodeCustomer(row, h.today)
 	if err != nil {
-		return 0, a.rowError(row, err)
+		return nil, h.rowError(row, err)
 	}
-	if line, dup := a.lines[c.ID]; dup {
-		return 0, a.r.Errorf(row, interchange.CCustomerID, "用户编号%s重复: 第%d行已有该用户", c.ID, line)
+	return &c, nil
+}
+
+func (h *customerHandler) apply(tx store.Tx, d *decoded) (outcome, error) {
+	c := d.rec.(*domain.Customer)
+	if line, dup := h.lines[c.ID]; dup {
+		return 0, h.fail(d, interchange.CCustomerID, "用户编号%s重复: 第%d行已有该用户", c.ID, line)
 	}
-	a.lines[c.ID] = row.Line()
-	before, changed, err := tx.PutCustomer(&c)
+	h.lines[c.ID] = d.line
+	before, changed, err := tx.PutCustomer(c)
 	var conflict *store.SeqConflictError
 	if errors.As(err, &conflict) {
-		if line, ok := a.lines[conflict.Owner]; ok {
-			return 0, a.r.Errorf(row, interchange.CSeqNo, "抄表序号%s重复: 第%d行的用户%s已用", conflict.Seq, line, conflict.Owner)
+		if line, ok := h.lines[conflict.Owner]; ok {
+			return 0, h.fail(d, interchange.CSeqNo, "抄表序号%s重复: 第%d行的用户%s已用", conflict.Seq, line, conflict.Owner)
 		}
-		return 0, a.r.Errorf(row, interchange.CSeqNo, "%s", conflict.Error())
+		return 0, h.fail(d, interchange.CSeqNo, "%s", conflict.Error())
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		return 0, err
-	case !changed:
-		return unchanged, nil
-	case before == nil:
-		return created, nil
 	}
-	return updated, a.audit(tx, "customer.update", c.ID, row, before, &c)
+	out := outcomeOf(before, changed)
+	if out == updated {
+		err = h.audit(tx, "customer.update", c.ID, d, before, c)
+	}
+	return out, err
 }

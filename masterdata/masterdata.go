@@ -73,7 +73,7 @@ func Import(st store.Store, opt Options) (Result, error) {
 	opt = withDefaults(opt)
 	start := opt.Now()
 	res := Result{File: opt.Path, Kind: opt.Kind}
-	newApplier, ok := appliers[opt.Kind]
+	newHandler, ok := handlers[opt.Kind]
 	if !ok {
 		return res, fmt.Errorf("masterdata: unknown kind %q (want one of %v)", opt.Kind, Kinds())
 	}
@@ -90,7 +90,7 @@ func Import(st store.Store, opt Options) (Result, error) {
 	}
 	run := &run{opt: opt, r: r, res: &res, rejects: rejects}
 	err = st.Update(func(tx store.Tx) error {
-		if err := run.rows(tx, newApplier(run)); err != nil {
+		if err := run.rows(tx, newHandler(run)); err != nil {
 			return err
 		}
 		if res.Rejected > 0 && !opt.Partial {
@@ -134,9 +134,12 @@ func withDefaults(opt Options) Options {
 	return opt
 }
 
-// applier applies one kind's rows inside the import's transaction.
-type applier interface {
-	apply(tx store.Tx, row *tabular.Row) (outcome, error)
+// handler is one kind's import: decode reads a row into a record and runs
+// beside the store's transaction, on its own goroutine; apply stores a
+// decoded record inside the transaction.
+type handler interface {
+	decode(row *tabular.Row) (any, error)
+	apply(tx store.Tx, d *decoded) (outcome, error)
 }
 
 type outcome int
@@ -147,12 +150,12 @@ const (
 	updated
 )
 
-var appliers = map[interchange.Kind]func(*run) applier{
-	interchange.Customers:    newCustomerApplier,
-	interchange.Readers:      newReaderApplier,
-	interchange.History:      newHistoryApplier,
-	interchange.ICPurchases:  newPurchaseApplier,
-	interchange.MeterChanges: newMeterChangeApplier,
+var handlers = map[interchange.Kind]func(*run) handler{
+	interchange.Customers:    newCustomerHandler,
+	interchange.Readers:      newReaderHandler,
+	interchange.History:      newHistoryHandler,
+	interchange.ICPurchases:  newPurchaseHandler,
+	interchange.MeterChanges: newMeterChangeHandler,
 }
 
 // run is the state of one import.
@@ -163,38 +166,113 @@ type run struct {
 	rejects *rejectWriter
 }
 
-const progressEvery = 4096
+// decoded is one row on its way from the file to the store.
+type decoded struct {
+	line   int
+	rec    any
+	err    error    // a bad row: *tabular.Error; anything else stops the import
+	values []string // the row's cells, kept only for a rejects file
+}
 
-func (u *run) rows(tx store.Tx, a applier) error {
-	for {
-		row, err := u.r.Next()
-		if err == io.EOF {
-			u.progress()
-			return nil
+const (
+	batchRows     = 512
+	progressEvery = 4096
+)
+
+// rows streams the file: one goroutine reads and decodes rows in batches while
+// this one stores them, so the two cores share the work.
+func (u *run) rows(tx store.Tx, h handler) error {
+	batches := make(chan []decoded, 8)
+	stop := make(chan struct{})
+	defer close(stop)
+	go u.decodeAll(h, batches, stop)
+	for batch := range batches {
+		for i := range batch {
+			if err := u.store(tx, h, &batch[i]); err != nil {
+				return err
+			}
 		}
-		var rowErr *tabular.Error
-		if errors.As(err, &rowErr) {
-			u.res.Rows++
-			u.reject(rowErr, row)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		u.res.Rows++
-		out, err := a.apply(tx, row)
-		if errors.As(err, &rowErr) {
-			u.reject(rowErr, row)
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("%s:%d: %w", u.opt.Path, row.Line(), err)
-		}
-		u.count(out)
-		if u.res.Rows%progressEvery == 0 {
+		if u.res.Rows%progressEvery < len(batch) {
 			u.progress()
 		}
 	}
+	u.progress()
+	return nil
+}
+
+func (u *run) decodeAll(h handler, out chan<- []decoded, stop <-chan struct{}) {
+	defer close(out)
+	batch := make([]decoded, 0, batchRows)
+	for {
+		row, err := u.r.Next()
+		if err == io.EOF {
+			break
+		}
+		d := decoded{err: err}
+		if row != nil {
+			d.line = row.Line()
+			if u.rejects != nil {
+				d.values = u.cells(row)
+			}
+		}
+		if err == nil {
+			d.rec, d.err = h.decode(row)
+		}
+		batch = append(batch, d)
+		if len(batch) == batchRows || isFatal(d.err) {
+			select {
+			case out <- batch:
+			case <-stop:
+				return
+			}
+			if isFatal(d.err) {
+				return
+			}
+			batch = make([]decoded, 0, batchRows)
+		}
+	}
+	select {
+	case out <- batch:
+	case <-stop:
+	}
+}
+
+// isFatal tells an error that stops the import from a bad row.
+func isFatal(err error) bool {
+	var rowErr *tabular.Error
+	return err != nil && !errors.As(err, &rowErr)
+}
+
+func (u *run) cells(row *tabular.Row) []string {
+	schema, _ := interchange.SchemaOf(u.opt.Kind)
+	v := make([]string, len(schema))
+	for col := range v {
+		v[col] = row.Value(col)
+	}
+	return v
+}
+
+func (u *run) store(tx store.Tx, h handler, d *decoded) error {
+	u.res.Rows++
+	err := d.err
+	if err == nil {
+		var out outcome
+		if out, err = h.apply(tx, d); err == nil {
+			u.count(out)
+			return nil
+		}
+	}
+	var rowErr *tabular.Error
+	if errors.As(err, &rowErr) {
+		u.reject(rowErr, d.values)
+		return nil
+	}
+	return fmt.Errorf("%s:%d: %w", u.opt.Path, d.line, err)
+}
+
+// fail is a bad-row error found while storing row d.
+func (u *run) fail(d *decoded, col int, format string, args ...any) *tabular.Error {
+	return &tabular.Error{File: u.r.Name(), Line: d.line, Column: u.header(col), Reason: fmt.Sprintf(format, args...)}
 }
 
 func (u *run) count(out outcome) {
@@ -214,13 +292,13 @@ func (u *run) progress() {
 	}
 }
 
-func (u *run) reject(e *tabular.Error, row *tabular.Row) {
+func (u *run) reject(e *tabular.Error, values []string) {
 	u.res.Rejected++
 	if len(u.res.Errors) < MaxErrors {
 		u.res.Errors = append(u.res.Errors, e)
 	}
 	if u.rejects != nil {
-		u.rejects.add(e, row)
+		u.rejects.add(e, values)
 	}
 }
 
@@ -247,7 +325,7 @@ func (u *run) header(col int) string {
 }
 
 // audit records an update of one record with its before and after.
-func (u *run) audit(tx store.Tx, action, key string, row *tabular.Row, before, after any) error {
+func (u *run) audit(tx store.Tx, action, key string, d *decoded, before, after any) error {
 	b, err := json.Marshal(before)
 	if err != nil {
 		return err
@@ -257,7 +335,7 @@ func (u *run) audit(tx store.Tx, action, key string, row *tabular.Row, before, a
 		return err
 	}
 	_, err = tx.AppendAudit(store.AuditEntry{At: u.opt.Now(), Actor: u.opt.Actor, Action: action, Key: key,
-		Before: b, After: a, Note: fmt.Sprintf("%s:%d", u.opt.Path, row.Line())})
+		Before: b, After: a, Note: fmt.Sprintf("%s:%d", u.opt.Path, d.line)})
 	return err
 }
 

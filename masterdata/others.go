@@ -16,13 +16,13 @@ type knownCustomers struct {
 	last string
 }
 
-func (k *knownCustomers) check(u *run, tx store.Tx, row *tabular.Row, id string, col int) error {
+func (k *knownCustomers) check(u *run, tx store.Tx, d *decoded, id string, col int) error {
 	if id == k.last {
 		return nil
 	}
 	if _, err := tx.Customer(id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return u.r.Errorf(row, col, "用户编号%s不存在(请先导入customers)", id)
+			return u.fail(d, col, "用户编号%s不存在(请先导入customers)", id)
 		}
 		return err
 	}
@@ -41,123 +41,114 @@ func outcomeOf[T any](before *T, changed bool) outcome {
 	return updated
 }
 
-type historyApplier struct {
+// putter is the part of a per-household kind that differs: how a record is
+// decoded, whom it belongs to, and how it is put.
+type putter[T any] struct {
 	*run
-	known knownCustomers
+	known     knownCustomers
+	action    string // audit action of an update
+	idCol     int
+	decodeRow func(v interchange.Values) (T, error)
+	owner     func(T) string
+	put       func(tx store.Tx, rec T, d *decoded) (*T, bool, error)
 }
 
-func newHistoryApplier(u *run) applier { return &historyApplier{run: u} }
-
-func (a *historyApplier) apply(tx store.Tx, row *tabular.Row) (outcome, error) {
-	h, err := interchange.DecodeHistory(row)
+func (p *putter[T]) decode(row *tabular.Row) (any, error) {
+	rec, err := p.decodeRow(row)
 	if err != nil {
-		return 0, a.rowError(row, err)
+		return nil, p.rowError(row, err)
 	}
-	if err := a.known.check(a.run, tx, row, h.CustomerID, interchange.HCustomerID); err != nil {
+	return rec, nil
+}
+
+func (p *putter[T]) apply(tx store.Tx, d *decoded) (outcome, error) {
+	rec := d.rec.(T)
+	if err := p.known.check(p.run, tx, d, p.owner(rec), p.idCol); err != nil {
 		return 0, err
 	}
-	before, changed, err := tx.PutHistory(h)
+	before, changed, err := p.put(tx, rec, d)
 	if err != nil {
 		return 0, err
 	}
 	out := outcomeOf(before, changed)
 	if out == updated {
-		err = a.audit(tx, "history.update", h.CustomerID, row, before, h)
+		err = p.audit(tx, p.action, p.owner(rec), d, before, rec)
 	}
 	return out, err
 }
 
-type purchaseApplier struct {
-	*run
-	known knownCustomers
-	// seen numbers purchases of one household at one instant in file order,
-	// so that two top-ups in the same second are both kept and a re-import
-	// finds them at the same keys.
-	seen map[purchaseAt]int
+func newHistoryHandler(u *run) handler {
+	return &putter[domain.HistoryReading]{run: u, action: "history.update", idCol: interchange.HCustomerID,
+		decodeRow: interchange.DecodeHistory,
+		owner:     func(h domain.HistoryReading) string { return h.CustomerID },
+		put: func(tx store.Tx, h domain.HistoryReading, _ *decoded) (*domain.HistoryReading, bool, error) {
+			return tx.PutHistory(h)
+		}}
 }
 
+func newMeterChangeHandler(u *run) handler {
+	return &putter[domain.MeterChange]{run: u, action: "meter_change.update", idCol: interchange.MCustomerID,
+		decodeRow: interchange.DecodeMeterChange,
+		owner:     func(c domain.MeterChange) string { return c.CustomerID },
+		put: func(tx store.Tx, c domain.MeterChange, _ *decoded) (*domain.MeterChange, bool, error) {
+			return tx.PutMeterChange(c)
+		}}
+}
+
+// purchaseAt names the purchases of one household at one instant.
 type purchaseAt struct {
 	id string
 	at int64
 }
 
-func newPurchaseApplier(u *run) applier { return &purchaseApplier{run: u, seen: map[purchaseAt]int{}} }
-
-func (a *purchaseApplier) apply(tx store.Tx, row *tabular.Row) (outcome, error) {
-	p, err := interchange.DecodePurchase(row)
-	if err != nil {
-		return 0, a.rowError(row, err)
-	}
-	if err := a.known.check(a.run, tx, row, p.CustomerID, interchange.PCustomerID); err != nil {
-		return 0, err
-	}
-	k := purchaseAt{p.CustomerID, p.At.UnixNano()}
-	p.N = a.seen[k]
-	a.seen[k]++
-	before, changed, err := tx.PutPurchase(p)
-	if err != nil {
-		return 0, err
-	}
-	out := outcomeOf(before, changed)
-	if out == updated {
-		err = a.audit(tx, "ic_purchase.update", p.CustomerID, row, before, p)
-	}
-	return out, err
+func newPurchaseHandler(u *run) handler {
+	// Purchases of one household at one instant are numbered in file order,
+	// so that two top-ups in the same second are both kept and a re-import
+	// finds them at the same keys.
+	seen := map[purchaseAt]int{}
+	return &putter[domain.ICPurchase]{run: u, action: "ic_purchase.update", idCol: interchange.PCustomerID,
+		decodeRow: interchange.DecodePurchase,
+		owner:     func(p domain.ICPurchase) string { return p.CustomerID },
+		put: func(tx store.Tx, p domain.ICPurchase, _ *decoded) (*domain.ICPurchase, bool, error) {
+			k := purchaseAt{p.CustomerID, p.At.UnixNano()}
+			p.N = seen[k]
+			seen[k]++
+			return tx.PutPurchase(p)
+		}}
 }
 
-type meterChangeApplier struct {
-	*run
-	known knownCustomers
-}
-
-func newMeterChangeApplier(u *run) applier { return &meterChangeApplier{run: u} }
-
-func (a *meterChangeApplier) apply(tx store.Tx, row *tabular.Row) (outcome, error) {
-	c, err := interchange.DecodeMeterChange(row)
-	if err != nil {
-		return 0, a.rowError(row, err)
-	}
-	if err := a.known.check(a.run, tx, row, c.CustomerID, interchange.MCustomerID); err != nil {
-		return 0, err
-	}
-	before, changed, err := tx.PutMeterChange(c)
-	if err != nil {
-		return 0, err
-	}
-	out := outcomeOf(before, changed)
-	if out == updated {
-		err = a.audit(tx, "meter_change.update", c.CustomerID, row, before, c)
-	}
-	return out, err
-}
-
-// readerApplier stores readers and gives them the books listed. A book not
+// readerHandler stores readers and gives them the books listed. A book not
 // yet assigned is the reader's from the start; a book that changes hands is
 // the new reader's from 生效月份, or from the month of the import (a
 // rotation, kept in the assignment history). Books a file no longer lists
 // stay where they are.
-type readerApplier struct {
+type readerHandler struct {
 	*run
 	owner map[string]int // book → line that listed it
 	this  domain.Month
 }
 
-func newReaderApplier(u *run) applier {
-	return &readerApplier{run: u, owner: map[string]int{}, this: domain.MonthOf(u.opt.Now())}
+func newReaderHandler(u *run) handler {
+	return &readerHandler{run: u, owner: map[string]int{}, this: domain.MonthOf(u.opt.Now())}
 }
 
-func (a *readerApplier) apply(tx store.Tx, row *tabular.Row) (outcome, error) {
+func (h *readerHandler) decode(row *tabular.Row) (any, error) {
 	rr, err := interchange.DecodeReader(row)
 	if err != nil {
-		return 0, a.rowError(row, err)
+		return nil, h.rowError(row, err)
 	}
+	return rr, nil
+}
+
+func (h *readerHandler) apply(tx store.Tx, d *decoded) (outcome, error) {
+	rr := d.rec.(interchange.ReaderRow)
 	for _, b := range rr.Books {
-		if line, dup := a.owner[b]; dup {
-			return 0, a.r.Errorf(row, interchange.RBooks, "抄表册%s重复: 第%d行已分配", b, line)
+		if line, dup := h.owner[b]; dup {
+			return 0, h.fail(d, interchange.RBooks, "抄表册%s重复: 第%d行已分配", b, line)
 		}
 	}
 	for _, b := range rr.Books {
-		a.owner[b] = row.Line()
+		h.owner[b] = d.line
 	}
 	before, changed, err := tx.PutReader(rr.Reader)
 	if err != nil {
@@ -165,18 +156,18 @@ func (a *readerApplier) apply(tx store.Tx, row *tabular.Row) (outcome, error) {
 	}
 	out := outcomeOf(before, changed)
 	if out == updated {
-		if err := a.audit(tx, "reader.update", rr.Reader.ID, row, before, rr.Reader); err != nil {
+		if err := h.audit(tx, "reader.update", rr.Reader.ID, d, before, rr.Reader); err != nil {
 			return 0, err
 		}
 	}
-	moved, err := a.assign(tx, rr, row)
+	moved, err := h.assign(tx, rr, d)
 	if moved && out == unchanged {
 		out = updated
 	}
 	return out, err
 }
 
-func (a *readerApplier) assign(tx store.Tx, rr interchange.ReaderRow, row *tabular.Row) (bool, error) {
+func (h *readerHandler) assign(tx store.Tx, rr interchange.ReaderRow, d *decoded) (bool, error) {
 	as, err := tx.Assignments()
 	if err != nil {
 		return false, err
@@ -184,7 +175,7 @@ func (a *readerApplier) assign(tx store.Tx, rr interchange.ReaderRow, row *tabul
 	moved := false
 	for _, b := range rr.Books {
 		latest, held := domain.LatestAssignment(as, b)
-		holder, from := latest.Reader, a.this
+		holder, from := latest.Reader, h.this
 		if !held {
 			from = 0 // a book's first reader holds it from the start
 		}
@@ -200,7 +191,7 @@ func (a *readerApplier) assign(tx store.Tx, rr interchange.ReaderRow, row *tabul
 		}
 		moved = true
 		if held {
-			if err := a.audit(tx, "book.assign", b, row, map[string]string{"reader": holder},
+			if err := h.audit(tx, "book.assign", b, d, map[string]string{"reader": holder},
 				map[string]any{"reader": rr.Reader.ID, "from": from.String()}); err != nil {
 				return false, err
 			}

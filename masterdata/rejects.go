@@ -18,7 +18,7 @@ type rejectWriter struct {
 	err    error
 }
 
-func (rw *rejectWriter) add(e *tabular.Error, row *tabular.Row) {
+func (rw *rejectWriter) add(e *tabular.Error, cells []string) {
 	if rw.err != nil {
 		return
 	}
@@ -33,12 +33,9 @@ func (rw *rejectWriter) add(e *tabular.Error, row *tabular.Row) {
 	if e.Column != "" {
 		values[1] = fmt.Sprintf("%s: %s", e.Column, e.Reason)
 	}
-	for col := range rw.schema {
-		v := ""
-		if row != nil {
-			v = row.Value(col)
-		}
-		values = append(values, v)
+	values = append(values, cells...)
+	for len(values) < 2+len(rw.schema) { // a row too malformed to have cells
+		values = append(values, "")
 	}
 	rw.err = rw.w.Write(values)
 }

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"meter-sync/config"
+	"meter-sync/domain"
+	"meter-sync/fixtures"
+	"meter-sync/masterdata"
+	"meter-sync/server"
+	"meter-sync/store"
+)
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs, common := newFlags(e, "serve", "[--addr ADDR] [--demo] [--data DIR]")
+	addr := fs.String("addr", "", "listen `ADDR`ess, host:port (default from the configuration, :8080)")
+	demo := fs.Bool("demo", false, "fill an empty store with a generated city so that there is something to see")
+	households := fs.Int("demo-households", 3000, "households in the --demo city")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := common.loadConfig()
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Server.Addr = *addr
+	}
+	logger := newLogger(cfg.Log, e.stderr)
+	db, err := openStore(common, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *demo {
+		if err := loadDemo(db, common.data, *households, logger, e.stdout); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	return listenAndServe(ctx, cfg, common.data, db, logger, e.stdout)
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(c.Level)) // validated with the configuration
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func listenAndServe(ctx context.Context, cfg config.Config, data string, st store.Store, logger *slog.Logger, out io.Writer) error {
+	token, err := randomToken()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return err
+	}
+	tls := cfg.Server.TLSCert != ""
+	info := serveInfo{Addr: ln.Addr().String(), PID: os.Getpid(), AdminToken: token, TLS: tls}
+	if err := writeServeInfo(data, info); err != nil {
+		ln.Close()
+		return err
+	}
+	defer os.Remove(filepath.Join(data, serveInfoFile))
+	srv := &http.Server{
+		Handler:           server.New(server.Options{Store: st, Logger: logger, AdminToken: token}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.Server.ReadTimeout.Duration,
+		WriteTimeout:      cfg.Server.WriteTimeout.Duration,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	scheme := map[bool]string{false: "http", true: "https"}[tls]
+	fmt.Fprintf(out, "meter-sync serving %s://%s/ (store %s)\n", scheme, loopback(info.Addr), storeName(st))
+	errc := make(chan error, 1)
+	go func() {
+		if tls {
+			errc <- srv.ServeTLS(ln, cfg.Server.TLSCert, cfg.Server.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", cfg.Server.ShutdownGrace.Duration)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownGrace.Duration)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+func storeName(st store.Store) string {
+	if p, ok := st.(interface{ Path() string }); ok {
+		return p.Path()
+	}
+	return "?"
+}
+
+func randomToken() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// loadDemo fills an empty store with a generated city, through the same
+// import path as real files; the files stay in DATA/demo-city for a
+// newcomer to look at and re-import. A store with data is left alone.
+func loadDemo(st store.Store, data string, households int, logger *slog.Logger, out io.Writer) error {
+	var n int
+	if err := st.View(func(tx store.ReadTx) error {
+		var err error
+		n, err = tx.CountCustomers()
+		return err
+	}); err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Fprintf(out, "demo: the store already holds %d customers; left as it is\n", n)
+		return nil
+	}
+	start := time.Now()
+	city, err := fixtures.Generate(fixtures.Options{Households: households, Seed: 1, Cycle: domain.MonthOf(start)})
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(data, "demo-city")
+	if _, err := city.Write(dir); err != nil {
+		return err
+	}
+	for _, kind := range masterdata.Kinds() {
+		res, err := masterdata.Import(st, masterdata.Options{Kind: kind, Path: filepath.Join(dir, string(kind)+".csv"),
+			Actor: "demo", Logger: logger})
+		if err != nil {
+			return err
+		}
+		logger.Debug("demo import", "kind", kind, "rows", res.Rows)
+	}
+	fmt.Fprintf(out, "demo: generated and imported a city of %d households and %d readers in %s (files in %s)\n",
+		len(city.Customers), len(city.Readers), time.Since(start).Round(time.Millisecond), dir)
+	return nil
+}

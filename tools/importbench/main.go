@@ -1,0 +1,166 @@
+// Command importbench measures the customer import against the store's
+// physical limit, in one run on one machine, and the route query on the
+// imported store. Its output is the table in BENCHMARKS.md.
+//
+//	go run ./tools/importbench --households 1000000 --dir /tmp/city
+//
+// It generates the city with the fixtures package (or reuses --dir's
+// customers.csv with --reuse), imports customers.csv through the same path as
+// `meter-sync import`, then writes the same records to a fresh store with
+// bare batched puts (bolt.RawLoad), and reports both rates and their ratio.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"meter-sync/domain"
+	"meter-sync/fixtures"
+	"meter-sync/interchange"
+	"meter-sync/masterdata"
+	"meter-sync/store"
+	"meter-sync/store/bolt"
+	"meter-sync/tabular"
+)
+
+func main() {
+	households := flag.Int("households", 1_000_000, "households in the generated city")
+	dir := flag.String("dir", "", "folder for the city files and the stores (default a temporary one)")
+	reuse := flag.Bool("reuse", false, "reuse --dir's city files instead of generating them")
+	seed := flag.Uint64("seed", 1, "city seed")
+	flag.Parse()
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "importbench")
+		check(err)
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	fmt.Printf("machine: %s, %d cores, %s\n", cpuModel(), runtime.NumCPU(), runtime.Version())
+	cycle := fixtures.DefaultCycle
+	if !*reuse {
+		start := time.Now()
+		city, err := fixtures.Generate(fixtures.Options{Households: *households, Seed: *seed})
+		check(err)
+		_, err = city.Write(*dir)
+		check(err)
+		cycle = city.Cycle
+		fmt.Printf("fixtures: %d households generated and written in %s\n", len(city.Customers), time.Since(start).Round(time.Millisecond))
+	}
+	csv := filepath.Join(*dir, "customers.csv")
+	importRate, db := measureImport(*dir, csv)
+	defer db.Close()
+	rawRate, batch := measureRaw(*dir, csv)
+	fmt.Printf("| customer import (masterdata.Import, one transaction) | %.0f rows/s |\n", importRate)
+	fmt.Printf("| raw bbolt batched put of the same records (best batch %d) | %.0f rows/s |\n", batch, rawRate)
+	fmt.Printf("| ratio import / raw | %.2f |\n", importRate/rawRate)
+	measureRoutes(db, cycle)
+}
+
+func measureImport(dir, csv string) (float64, *bolt.DB) {
+	path := filepath.Join(dir, "import.db")
+	os.Remove(path)
+	db, err := bolt.Open(path, nil)
+	check(err)
+	start := time.Now()
+	res, err := masterdata.Import(db, masterdata.Options{Kind: interchange.Customers, Path: csv})
+	check(err)
+	took := time.Since(start)
+	check(importRest(db, dir))
+	return float64(res.Rows) / took.Seconds(), db
+}
+
+// importRest imports the readers so that routes can be measured.
+func importRest(db store.Store, dir string) error {
+	_, err := masterdata.Import(db, masterdata.Options{Kind: interchange.Readers, Path: filepath.Join(dir, "readers.csv")})
+	return err
+}
+
+func measureRaw(dir, csv string) (float64, int) {
+	cs := readCustomers(csv)
+	best, bestBatch := 0.0, 0
+	for _, batch := range []int{10_000, 100_000, len(cs)} {
+		path := filepath.Join(dir, "raw.db")
+		os.Remove(path)
+		took, err := bolt.RawLoad(path, cs, batch)
+		check(err)
+		rate := float64(len(cs)) / took.Seconds()
+		fmt.Printf("raw put, batches of %d: %.0f rows/s\n", batch, rate)
+		if rate > best {
+			best, bestBatch = rate, batch
+		}
+		os.Remove(path)
+	}
+	return best, bestBatch
+}
+
+func readCustomers(csv string) []domain.Customer {
+	r, err := tabular.Open(csv, interchange.CustomerSchema, tabular.Options{})
+	check(err)
+	defer r.Close()
+	var cs []domain.Customer
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			return cs
+		}
+		check(err)
+		c, err := interchange.DecodeCustomer(row, time.Now())
+		check(err)
+		cs = append(cs, c)
+	}
+}
+
+func measureRoutes(db store.Store, m domain.Month) {
+	var readers []domain.Reader
+	check(db.View(func(tx store.ReadTx) error {
+		var err error
+		readers, err = tx.Readers()
+		return err
+	}))
+	var took []time.Duration
+	largest := 0
+	for _, r := range readers {
+		start := time.Now()
+		var n int
+		check(db.View(func(tx store.ReadTx) error {
+			route, err := tx.Route(r.ID, m)
+			n = len(route)
+			return err
+		}))
+		took = append(took, time.Since(start))
+		largest = max(largest, n)
+	}
+	slices.Sort(took)
+	fmt.Printf("| route of one reader for %s (%d readers, up to %d households each): p50 | %.2f ms |\n",
+		m, len(readers), largest, ms(took[len(took)/2]))
+	fmt.Printf("| route: max | %.2f ms |\n", ms(took[len(took)-1]))
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			return strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
+		}
+	}
+	return runtime.GOARCH
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
