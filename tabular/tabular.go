@@ -70,7 +70,8 @@ func (s Schema) Headers() []string {
 // Options control how a file is read. The zero value detects everything.
 type Options struct {
 	// Encoding of a CSV file: "" or "auto" detects it; "utf-8" or "gbk"
-	// forces it ("utf8", "gb18030" and "gb2312" are accepted as synonyms).
+	// forces it ("utf8", "gb18030", "gb2312" and "cp936" are accepted as
+	// synonyms).
 	// A UTF-8 byte order mark is skipped unless "gbk" is forced. XLSX
 	// workbooks ignore it.
 	Encoding string

@@ -23,9 +23,10 @@ const xlsxMaxCell = 32767
 // with a byte order mark.
 type WriteOptions struct {
 	// Encoding of a CSV file: "utf-8" (the default, with a byte order mark
-	// so that Excel opens it as UTF-8), "utf-8-nobom" or "gbk" (encoded
-	// as GB18030, which is byte-identical to GBK for every character GBK
-	// has and can also encode the rest). XLSX ignores it.
+	// so that Excel opens it as UTF-8), "utf-8-nobom" or "gbk". GBK is
+	// written as GB18030, which gives GBK's bytes for every character GBK
+	// has (except €: A2E3, where code page 936 has 0x80) and can encode
+	// the rest, so no value is refused. XLSX ignores it.
 	Encoding string
 }
 
@@ -38,7 +39,7 @@ type Writer struct {
 	headers []string
 	sink    sink
 	file    *os.File // closed by Close when Create opened it
-	rows    int      // records written, header excluded
+	rows    int      // records written, header excluded; numbers them in errors
 	closed  bool
 }
 
@@ -70,6 +71,7 @@ func Create(path string, headers []string, opt WriteOptions) (*Writer, error) {
 	}
 	if err != nil {
 		f.Close()
+		os.Remove(path) // nothing useful was written
 		return nil, err
 	}
 	w.file = f
@@ -114,17 +116,22 @@ func newWriter(s sink, headers []string) (*Writer, error) {
 
 // Write writes one record, which must have one value per header. Values
 // that the file cannot hold faithfully are rejected rather than altered:
-// invalid UTF-8, NUL, and for XLSX other control characters and values over
-// Excel's 32767-character limit.
+// invalid UTF-8, NUL, and for XLSX other control characters, values over
+// Excel's 32767-character limit and chained "_xHHHH_" escapes. A rejected
+// record is not written and the Writer stays usable.
 func (w *Writer) Write(values []string) error {
 	if w.closed {
 		return errors.New("tabular: write after close")
 	}
+	n := w.rows + 1
 	if len(values) != w.width {
-		return fmt.Errorf("tabular: record %d has %d values, header has %d", w.rows+1, len(values), w.width)
+		return fmt.Errorf("tabular: record %d has %d values, header has %d", n, len(values), w.width)
 	}
-	w.rows++
-	return w.put(values, fmt.Sprintf("record %d", w.rows))
+	if err := w.put(values, fmt.Sprintf("record %d", n)); err != nil {
+		return err
+	}
+	w.rows = n
+	return nil
 }
 
 // put checks and writes one row; what names it in errors.

@@ -158,10 +158,14 @@ func TestWriterErrors(t *testing.T) {
 			if header == nil {
 				header = []string{"用户编号", "地址"}
 			}
-			w, err := Create(filepath.Join(t.TempDir(), tt.file), header, tt.opt)
+			path := filepath.Join(t.TempDir(), tt.file)
+			w, err := Create(path, header, tt.opt)
 			if tt.row == nil {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("Create error %v, want %q", err, tt.err)
+				}
+				if _, err := os.Stat(path); !os.IsNotExist(err) {
+					t.Errorf("failed Create left %s behind", tt.file)
 				}
 				return
 			}
@@ -180,6 +184,13 @@ func TestWriterClose(t *testing.T) {
 	w, err := Create(path, []string{"h"}, WriteOptions{Encoding: "utf-8-nobom"})
 	must(t, err)
 	must(t, w.Write([]string{"v"}))
+	if err := w.Write([]string{"\xff"}); err == nil || !strings.Contains(err.Error(), "record 2,") {
+		t.Errorf("refused record: %v", err)
+	}
+	if err := w.Write([]string{"w", "x"}); err == nil || !strings.Contains(err.Error(), "record 2 ") {
+		t.Errorf("refused record again: %v", err)
+	}
+	must(t, w.Write([]string{"w"}))
 	must(t, w.Close())
 	must(t, w.Close())
 	if err := w.Write([]string{"late"}); err == nil {
@@ -187,7 +198,7 @@ func TestWriterClose(t *testing.T) {
 	}
 	got, err := os.ReadFile(path)
 	must(t, err)
-	if string(got) != "h\r\nv\r\n" {
+	if string(got) != "h\r\nv\r\nw\r\n" {
 		t.Errorf("file = %q", got)
 	}
 }
