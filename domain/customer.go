@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -244,7 +245,10 @@ func ruleUnitInAddress(c *Customer) *FieldError {
 var cnDigits = []string{"零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"}
 
 func unitInAddress(addr string, unit int) bool {
-	names := []string{fmt.Sprintf("%d", unit), fmt.Sprintf("%02d", unit)}
+	names := []string{strconv.Itoa(unit)}
+	if unit >= 0 && unit < 10 {
+		names = append(names, "0"+names[0])
+	}
 	if unit >= 0 && unit <= 10 {
 		names = append(names, cnDigits[unit])
 	}

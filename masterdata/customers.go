@@ -10,6 +10,9 @@ import (
 	"meter-sync/tabular"
 )
 
+// expectedRowBytes is about the size of a customers row, to size maps ahead.
+const expectedRowBytes = 200
+
 type customerHandler struct {
 	*run
 	today time.Time
@@ -17,7 +20,9 @@ type customerHandler struct {
 }
 
 func newCustomerHandler(u *run) handler {
-	return &customerHandler{run: u, today: domain.DayOf(u.opt.Now()), lines: map[string]int{}}
+	_, size := u.r.Progress()
+	rows := min(size/expectedRowBytes, 20_000_000) // sized once: growing a map of millions is dear
+	return &customerHandler{run: u, today: domain.DayOf(u.opt.Now()), lines: make(map[string]int, rows)}
 }
 
 func (h *customerHandler) decode(row *tabular.Row) (any, error) {

@@ -62,7 +62,20 @@ func (row *Row) Value(col int) string {
 	if i < 0 || i >= len(row.fields) {
 		return ""
 	}
-	return strings.TrimSpace(row.fields[i])
+	return trim(row.fields[i])
+}
+
+// trim is strings.TrimSpace with a fast path for the usual cell that has no
+// space at either end (it is called for every cell of every row).
+func trim(s string) string {
+	if s == "" || !isSpaceByte(s[0]) && !isSpaceByte(s[len(s)-1]) && s[0] < 0x80 && s[len(s)-1] < 0x80 {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
+func isSpaceByte(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
 }
 
 // Open opens path, a .csv or .xlsx file (by extension, in any case), and

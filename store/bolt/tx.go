@@ -18,6 +18,30 @@ type tx struct {
 	// latest caches, per book, the reader of its latest assignment: the reader
 	// under whom the book's households are indexed. Loaded on first use.
 	latest map[string]string
+	// above holds, per bucket, a key at or above every key in it: a key past
+	// it cannot be there, so a bulk import in key order skips the lookups.
+	above map[string][]byte
+}
+
+// mayHold reports whether key may be in bucket b (named name); false is sure.
+func (t *tx) mayHold(name []byte, b *bbolt.Bucket, key []byte) bool {
+	if t.above == nil {
+		t.above = map[string][]byte{}
+	}
+	top, ok := t.above[string(name)]
+	if !ok {
+		top, _ = b.Cursor().Last()
+		top = slices.Clone(top)
+		t.above[string(name)] = top
+	}
+	return bytes.Compare(key, top) <= 0
+}
+
+// wrote notes that key was put in bucket name.
+func (t *tx) wrote(name []byte, key []byte) {
+	if top, loaded := t.above[string(name)]; loaded && bytes.Compare(key, top) > 0 {
+		t.above[string(name)] = key
+	}
 }
 
 func newTx(btx *bbolt.Tx) *tx { return &tx{btx: btx} }
@@ -55,8 +79,9 @@ func (t *tx) CountCustomers() (int, error) {
 func (t *tx) PutCustomer(c *domain.Customer) (*domain.Customer, bool, error) {
 	customers := t.b(bucketCustomers)
 	val := encodeCustomer(c)
+	id := []byte(c.ID)
 	var before *domain.Customer
-	if old := customers.Get([]byte(c.ID)); old != nil {
+	if old := t.get(bucketCustomers, customers, id); old != nil {
 		if bytes.Equal(old, val) {
 			return nil, false, nil
 		}
@@ -68,7 +93,7 @@ func (t *tx) PutCustomer(c *domain.Customer) (*domain.Customer, bool, error) {
 	if err := t.indexCustomer(before, c); err != nil {
 		return nil, false, err
 	}
-	if err := customers.Put([]byte(c.ID), val); err != nil {
+	if err := t.put(bucketCustomers, customers, id, val); err != nil {
 		return nil, false, err
 	}
 	return before, true, nil
@@ -79,7 +104,7 @@ func (t *tx) PutCustomer(c *domain.Customer) (*domain.Customer, bool, error) {
 func (t *tx) indexCustomer(before, c *domain.Customer) error {
 	route := t.b(bucketRoute)
 	key := routeKey(t.readerOfBook(c.Book()), c.Seq.SortKey())
-	if owner, _ := splitRouteValue(route.Get(key)); owner != "" && owner != c.ID {
+	if owner, _ := splitRouteValue(t.get(bucketRoute, route, key)); owner != "" && owner != c.ID {
 		return &store.SeqConflictError{Seq: c.Seq.String(), Owner: owner}
 	}
 	if before != nil {
@@ -90,7 +115,24 @@ func (t *tx) indexCustomer(before, c *domain.Customer) error {
 			}
 		}
 	}
-	return route.Put(key, routeValue(c.ID, c.Group))
+	return t.put(bucketRoute, route, key, routeValue(c.ID, c.Group))
+}
+
+// get is b.Get, skipped for a key past everything the bucket holds.
+func (t *tx) get(name []byte, b *bbolt.Bucket, key []byte) []byte {
+	if !t.mayHold(name, b, key) {
+		return nil
+	}
+	return b.Get(key)
+}
+
+// put is b.Put, keeping get's bound true.
+func (t *tx) put(name []byte, b *bbolt.Bucket, key, val []byte) error {
+	if err := b.Put(key, val); err != nil {
+		return err
+	}
+	t.wrote(name, key)
+	return nil
 }
 
 // readerOfBook is the reader of the book's latest assignment.
@@ -193,7 +235,7 @@ func (t *tx) moveBook(book, from, to string) error {
 			return err
 		}
 		nk := append(idPrefix(to, domain.SortKeyLen), e.k[len(idPrefix(from, 0)):]...)
-		if err := route.Put(nk, e.v); err != nil {
+		if err := t.put(bucketRoute, route, nk, e.v); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -65,6 +66,7 @@ func main() {
 }
 
 func measureImport(dir, csv string) (float64, *bolt.DB) {
+	debug.SetGCPercent(400) // as meter-sync import does
 	path := filepath.Join(dir, "import.db")
 	os.Remove(path)
 	db, err := bolt.Open(path, nil)
