@@ -21,9 +21,9 @@ func (e *encoder) str(s string) {
 	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
 	e.b = append(e.b, s...)
 }
-func (e *encoder) u8(v uint8)      { e.b = append(e.b, v) }
-func (e *encoder) f64(v float64)   { e.b = binary.BigEndian.AppendUint64(e.b, math.Float64bits(v)) }
-func (e *encoder) i64(v int64)     { e.b = binary.AppendVarint(e.b, v) }
+func (e *encoder) u8(v uint8)    { e.b = append(e.b, v) }
+func (e *encoder) f64(v float64) { e.b = binary.BigEndian.AppendUint64(e.b, math.Float64bits(v)) }
+func (e *encoder) i64(v int64)   { e.b = binary.AppendVarint(e.b, v) }
 func (e *encoder) flag(v bool) {
 	if v {
 		e.u8(1)

@@ -55,8 +55,8 @@ func Household(id string, book, block, unit, room int, g domain.MonthGroup) doma
 	return domain.Customer{
 		ID: id, Name: "张三", Address: fmt.Sprintf("江滨花园%d幢%d单元%d室", block, unit, room),
 		Estate: "江滨花园", Area: "鹿城区", Hall: "车站营业厅", Pay: domain.PayCash, Group: g,
-		Seq:   domain.SeqNo{Area: domain.AreaNew, Building: domain.BuildingLowRise, Book: book, Block: block, Unit: unit, Room: room},
-		Meter: domain.Meter{Kind: domain.KindRead, State: domain.StateGasOn, Model: "G2.5", BaseM3: 12, DialDigits: 5},
+		Seq:     domain.SeqNo{Area: domain.AreaNew, Building: domain.BuildingLowRise, Book: book, Block: block, Unit: unit, Room: room},
+		Meter:   domain.Meter{Kind: domain.KindRead, State: domain.StateGasOn, Model: "G2.5", BaseM3: 12, DialDigits: 5},
 		FeePaid: true, Contract: true, Phone: "13800000000",
 		AppliedOn: day, InvoicedOn: day,
 	}
