@@ -1,6 +1,7 @@
 package tabular
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -38,8 +39,9 @@ type Writer struct {
 	width   int
 	headers []string
 	sink    sink
-	file    *os.File // closed by Close when Create opened it
-	rows    int      // records written, header excluded; numbers them in errors
+	file    *os.File      // closed by Close when Create opened it
+	buf     *bufio.Writer // between the sink and file, flushed by Close
+	rows    int           // records written, header excluded; numbers them in errors
 	closed  bool
 }
 
@@ -64,17 +66,19 @@ func Create(path string, headers []string, opt WriteOptions) (*Writer, error) {
 		return nil, fmt.Errorf("tabular: %w", err)
 	}
 	var w *Writer
+	// A large buffer: files of millions of rows go out in few writes.
+	buf := bufio.NewWriterSize(f, 1<<20)
 	if ext == ".csv" {
-		w, err = NewCSVWriter(f, headers, opt)
+		w, err = NewCSVWriter(buf, headers, opt)
 	} else {
-		w, err = newXLSXWriter(f, headers)
+		w, err = newXLSXWriter(buf, headers)
 	}
 	if err != nil {
 		f.Close()
 		os.Remove(path) // nothing useful was written
 		return nil, err
 	}
-	w.file = f
+	w.file, w.buf = f, buf
 	return w, nil
 }
 
@@ -108,7 +112,7 @@ func newWriter(s sink, headers []string) (*Writer, error) {
 	if len(headers) == 0 {
 		return nil, errors.New("tabular: no headers")
 	}
-	if err := w.put(headers, "header"); err != nil {
+	if err := w.put(headers, 0); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -127,24 +131,31 @@ func (w *Writer) Write(values []string) error {
 	if len(values) != w.width {
 		return fmt.Errorf("tabular: record %d has %d values, header has %d", n, len(values), w.width)
 	}
-	if err := w.put(values, fmt.Sprintf("record %d", n)); err != nil {
+	if err := w.put(values, n); err != nil {
 		return err
 	}
 	w.rows = n
 	return nil
 }
 
-// put checks and writes one row; what names it in errors.
-func (w *Writer) put(values []string, what string) error {
+// put checks and writes row n (0 is the header).
+func (w *Writer) put(values []string, n int) error {
 	for i, v := range values {
 		if reason := w.sink.check(v); reason != "" {
-			return fmt.Errorf("tabular: %s, column %s: %s", what, w.headers[i], reason)
+			return fmt.Errorf("tabular: %s, column %s: %s", rowName(n), w.headers[i], reason)
 		}
 	}
 	if err := w.sink.writeRow(values); err != nil {
-		return fmt.Errorf("tabular: writing %s: %w", what, err)
+		return fmt.Errorf("tabular: writing %s: %w", rowName(n), err)
 	}
 	return nil
+}
+
+func rowName(n int) string {
+	if n == 0 {
+		return "header"
+	}
+	return fmt.Sprintf("record %d", n)
 }
 
 // Close flushes what is buffered, saves an XLSX workbook, and closes the
@@ -155,6 +166,11 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	err := w.sink.flush()
+	if w.buf != nil {
+		if ferr := w.buf.Flush(); err == nil && ferr != nil {
+			err = fmt.Errorf("tabular: %w", ferr)
+		}
+	}
 	if w.file != nil {
 		if cerr := w.file.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("tabular: %w", cerr)
