@@ -350,9 +350,15 @@ func ruleCollectiveInvoice(c *Customer, today time.Time) *FieldError {
 	return nil
 }
 
-// ⑼ invoice date ≤ application date [003:699].
+// ⑼ invoice date ≤ application date [003:699]. A lost invoice is dated
+// 2002-01-01 whatever the application's date [003:697]: for an application
+// before 2002 the two rules cannot both hold, and the sentinel, which only
+// says "invoice lost", is not held to ⑼.
 func ruleInvoiceBeforeApply(c *Customer) *FieldError {
 	if c.InvoicedOn.IsZero() || c.AppliedOn.IsZero() || !DayOf(c.InvoicedOn).After(DayOf(c.AppliedOn)) {
+		return nil
+	}
+	if DayOf(c.InvoicedOn).Equal(DayOf(LostInvoiceDate)) {
 		return nil
 	}
 	return &FieldError{Field: "开票日期",

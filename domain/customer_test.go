@@ -230,6 +230,9 @@ func TestValidateCustomerRules(t *testing.T) {
 		{name: "⑼ lost invoice date before application", change: func(c *domain.Customer) {
 			c.InvoicedOn, c.AppliedOn = domain.LostInvoiceDate, day(2024, time.May, 2)
 		}},
+		{name: "⑼ lost invoice of an application before 2002 (the sentinel of ⑻ wins)", change: func(c *domain.Customer) {
+			c.InvoicedOn, c.AppliedOn = domain.LostInvoiceDate, day(1999, time.April, 1)
+		}},
 		{name: "⑼ unknown application date", change: func(c *domain.Customer) {
 			c.InvoicedOn, c.AppliedOn = day(2024, time.May, 3), time.Time{}
 		}},
