@@ -242,44 +242,64 @@ func ruleUnitInAddress(c *Customer) *FieldError {
 		Rule:   "⑶", Source: "[003:687]"}
 }
 
-var cnDigits = []string{"零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"}
-
+// unitInAddress reports whether some "N单元" in addr names unit, N written in
+// Arabic digits ("2单元", "02单元") or Chinese numerals ("二单元", "十一单元").
 func unitInAddress(addr string, unit int) bool {
-	names := []string{strconv.Itoa(unit)}
-	if unit >= 0 && unit < 10 {
-		names = append(names, "0"+names[0])
-	}
-	if unit >= 0 && unit <= 10 {
-		names = append(names, cnDigits[unit])
-	}
-	for _, n := range names {
-		if containsWholeNumber(addr, n+"单元") {
-			return true
-		}
-	}
-	return false
-}
-
-// containsWholeNumber reports whether s holds w, a numeral and what follows it,
-// not preceded by another numeral: "11单元" does not name unit 1, nor "十一单元"
-// unit 一.
-func containsWholeNumber(s, w string) bool {
-	for i := 0; ; {
-		j := strings.Index(s[i:], w)
-		if j < 0 {
+	for rest := addr; ; {
+		i := strings.Index(rest, "单元")
+		if i < 0 {
 			return false
 		}
-		j += i
-		if r, _ := utf8.DecodeLastRuneInString(s[:j]); !isNumeral(r) {
+		if n, ok := numeralBefore(rest[:i]); ok && n == unit {
 			return true
 		}
-		_, size := utf8.DecodeRuneInString(s[j:])
-		i = j + size
+		rest = rest[i+len("单元"):]
 	}
+}
+
+// numeralBefore reads the number written at the very end of s.
+func numeralBefore(s string) (int, bool) {
+	start := len(s)
+	for start > 0 {
+		r, size := utf8.DecodeLastRuneInString(s[:start])
+		if !isNumeral(r) {
+			break
+		}
+		start -= size
+	}
+	digits := s[start:]
+	if digits == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(digits); err == nil {
+		return n, true
+	}
+	return chineseNumber(digits)
+}
+
+var cnDigit = map[rune]int{'零': 0, '〇': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+
+// chineseNumber reads 一 … 九十九: [tens]十[ones] or a lone digit.
+func chineseNumber(s string) (int, bool) {
+	tens, ones, seenTen := 0, 0, false
+	for _, r := range s {
+		switch d, isDigit := cnDigit[r]; {
+		case r == '十' && !seenTen:
+			seenTen = true
+			tens = max(ones, 1) // "十一" is 11, "二十" is 20
+			ones = 0
+		case isDigit && ones == 0:
+			ones = d
+		default:
+			return 0, false
+		}
+	}
+	return tens*10 + ones, true
 }
 
 func isNumeral(r rune) bool {
-	return r >= '0' && r <= '9' || strings.ContainsRune("零〇一二两三四五六七八九十百", r)
+	_, cn := cnDigit[r]
+	return r >= '0' && r <= '9' || r == '十' || cn
 }
 
 func bankFilled(c *Customer) (n int) {

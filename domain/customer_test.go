@@ -626,3 +626,30 @@ func TestValidateCustomerUnitNumbers(t *testing.T) {
 		})
 	}
 }
+
+func TestUnitInAddressReadsChineseTens(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		unit int
+		want bool
+	}{
+		{"江滨花园3幢十一单元1101室", 11, true},
+		{"江滨花园3幢二十单元101室", 20, true},
+		{"江滨花园3幢二十三单元101室", 23, true},
+		{"江滨花园3幢十一单元1101室", 1, false},
+		{"江滨花园3幢十单元101室", 10, true},
+		{"江滨花园十1幢2单元", 2, true},
+	} {
+		c := domain.Customer{Address: tc.addr, Seq: domain.SeqNo{Area: domain.AreaNew, Building: domain.BuildingHighRise, Unit: tc.unit}}
+		err := domain.ValidateCustomer(&c, time.Time{})
+		got := true
+		for _, fe := range domain.Fields(err) {
+			if fe.Rule == "⑶" {
+				got = false
+			}
+		}
+		if got != tc.want {
+			t.Errorf("address %q, unit %d: accepted %v, want %v", tc.addr, tc.unit, got, tc.want)
+		}
+	}
+}

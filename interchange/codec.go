@@ -96,6 +96,9 @@ func (d *rowDecoder) date(col int) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
+	if t, ok := parseISODate(s); ok {
+		return t // already a local midnight
+	}
 	t, err := ParseTime(s)
 	if err != nil {
 		d.fail(col, "%s", err)
@@ -236,6 +239,11 @@ func columnOf(s tabular.Schema, field string, fallback int) int {
 // addDomainErrors files the domain's field errors under their columns.
 func (d *rowDecoder) addDomainErrors(s tabular.Schema, err error, fallback int) {
 	for _, fe := range domain.Fields(err) {
-		d.errs = append(d.errs, ColumnError{Col: columnOf(s, fe.Field, fallback), Reason: fe.Error()})
+		col := columnOf(s, fe.Field, fallback)
+		reason := fe.Error()
+		if s[col].Header == fe.Field { // the column already names the field
+			reason = strings.TrimPrefix(reason, fe.Field+": ")
+		}
+		d.errs = append(d.errs, ColumnError{Col: col, Reason: reason})
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"meter-sync/domain"
 	"meter-sync/interchange"
 	"meter-sync/store"
-	"meter-sync/tabular"
 )
 
 // expectedRowBytes is about the size of a customers row, to size maps ahead.
@@ -16,35 +15,35 @@ const expectedRowBytes = 200
 type customerHandler struct {
 	*run
 	today time.Time
-	lines map[string]int // 用户编号 → the line that had it, to name duplicates
+	// lines maps 用户编号 to the line that had it, to name duplicates. Only
+	// decode (one goroutine, in file order) touches it: a map of millions
+	// is too dear for the transaction's goroutine.
+	lines map[string]int32
 }
 
 func newCustomerHandler(u *run) handler {
 	_, size := u.r.Progress()
 	rows := min(size/expectedRowBytes, 20_000_000) // sized once: growing a map of millions is dear
-	return &customerHandler{run: u, today: domain.DayOf(u.opt.Now()), lines: make(map[string]int, rows)}
+	return &customerHandler{run: u, today: domain.DayOf(u.opt.Now()), lines: make(map[string]int32, rows)}
 }
 
-func (h *customerHandler) decode(row *tabular.Row) (any, error) {
-	c, err := interchange.DecodeCustomer(row, h.today)
+func (h *customerHandler) decode(d *decoded) (any, error) {
+	c, err := interchange.DecodeCustomer(d.cells, h.today)
 	if err != nil {
-		return nil, h.rowError(row, err)
+		return nil, h.rowError(d, err)
 	}
+	if line, dup := h.lines[c.ID]; dup {
+		return nil, h.fail(d, interchange.CCustomerID, "用户编号%s重复: 第%d行已有该用户", c.ID, line)
+	}
+	h.lines[c.ID] = int32(d.line)
 	return &c, nil
 }
 
 func (h *customerHandler) apply(tx store.Tx, d *decoded) (outcome, error) {
 	c := d.rec.(*domain.Customer)
-	if line, dup := h.lines[c.ID]; dup {
-		return 0, h.fail(d, interchange.CCustomerID, "用户编号%s重复: 第%d行已有该用户", c.ID, line)
-	}
-	h.lines[c.ID] = d.line
 	before, changed, err := tx.PutCustomer(c)
 	var conflict *store.SeqConflictError
 	if errors.As(err, &conflict) {
-		if line, ok := h.lines[conflict.Owner]; ok {
-			return 0, h.fail(d, interchange.CSeqNo, "抄表序号%s重复: 第%d行的用户%s已用", conflict.Seq, line, conflict.Owner)
-		}
 		return 0, h.fail(d, interchange.CSeqNo, "%s", conflict.Error())
 	}
 	if err != nil {

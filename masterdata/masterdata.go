@@ -134,11 +134,11 @@ func withDefaults(opt Options) Options {
 	return opt
 }
 
-// handler is one kind's import: decode reads a row into a record and runs
-// beside the store's transaction, on its own goroutine; apply stores a
+// handler is one kind's import: decode turns a row's cells into a record and
+// runs beside the store's transaction, on its own goroutine; apply stores a
 // decoded record inside the transaction.
 type handler interface {
-	decode(row *tabular.Row) (any, error)
+	decode(d *decoded) (any, error)
 	apply(tx store.Tx, d *decoded) (outcome, error)
 }
 
@@ -168,10 +168,21 @@ type run struct {
 
 // decoded is one row on its way from the file to the store.
 type decoded struct {
-	line   int
-	rec    any
-	err    error    // a bad row: *tabular.Error; anything else stops the import
-	values []string // the row's cells, kept only for a rejects file
+	line  int
+	cells cells // the row's trimmed values, by schema column
+	rec   any
+	err   error // a bad row: *tabular.Error; anything else stops the import
+}
+
+// cells are a row's values by schema column.
+type cells []string
+
+// Value implements interchange.Values.
+func (c cells) Value(col int) string {
+	if col < 0 || col >= len(c) {
+		return ""
+	}
+	return c[col]
 }
 
 const (
@@ -179,14 +190,18 @@ const (
 	progressEvery = 4096
 )
 
-// rows streams the file: one goroutine reads and decodes rows in batches while
-// this one stores them, so the two cores share the work.
+// rows streams the file through three stages, each on its own goroutine so
+// that both cores work: reading cells (CSV or XLSX), decoding them into
+// records with every row rule checked, and storing the records (here, inside
+// the transaction). Batches keep the rows in file order.
 func (u *run) rows(tx store.Tx, h handler) error {
-	batches := make(chan []decoded, 8)
 	stop := make(chan struct{})
 	defer close(stop)
-	go u.decodeAll(h, batches, stop)
-	for batch := range batches {
+	read := make(chan []decoded, 4)
+	ready := make(chan []decoded, 4)
+	go u.readAll(read, stop)
+	go decodeAll(h, read, ready, stop)
+	for batch := range ready {
 		for i := range batch {
 			if err := u.store(tx, h, &batch[i]); err != nil {
 				return err
@@ -200,40 +215,57 @@ func (u *run) rows(tx store.Tx, h handler) error {
 	return nil
 }
 
-func (u *run) decodeAll(h handler, out chan<- []decoded, stop <-chan struct{}) {
+// readAll reads rows into batches of cells; a fatal error ends the stream.
+func (u *run) readAll(out chan<- []decoded, stop <-chan struct{}) {
 	defer close(out)
-	batch := make([]decoded, 0, batchRows)
+	schema, _ := interchange.SchemaOf(u.opt.Kind)
+	width := len(schema)
 	for {
-		row, err := u.r.Next()
-		if err == io.EOF {
-			break
-		}
-		d := decoded{err: err}
-		if row != nil {
-			d.line = row.Line()
-			if u.rejects != nil {
-				d.values = u.cells(row)
+		batch := make([]decoded, 0, batchRows)
+		cells := make([]string, batchRows*width) // one allocation for the batch's cells
+		done := false
+		for len(batch) < batchRows && !done {
+			row, err := u.r.Next()
+			if err == io.EOF {
+				done = true
+				break
 			}
-		}
-		if err == nil {
-			d.rec, d.err = h.decode(row)
-		}
-		batch = append(batch, d)
-		if len(batch) == batchRows || isFatal(d.err) {
-			select {
-			case out <- batch:
-			case <-stop:
-				return
+			d := decoded{err: err}
+			if row != nil {
+				d.line = row.Line()
+				d.cells = cells[len(batch)*width : (len(batch)+1)*width : (len(batch)+1)*width]
+				for col := range d.cells {
+					d.cells[col] = row.Value(col)
+				}
 			}
-			if isFatal(d.err) {
-				return
-			}
-			batch = make([]decoded, 0, batchRows)
+			batch = append(batch, d)
+			done = isFatal(err)
+		}
+		select {
+		case out <- batch:
+		case <-stop:
+			return
+		}
+		if done {
+			return
 		}
 	}
-	select {
-	case out <- batch:
-	case <-stop:
+}
+
+// decodeAll decodes each batch's rows that were read without error.
+func decodeAll(h handler, in <-chan []decoded, out chan<- []decoded, stop <-chan struct{}) {
+	defer close(out)
+	for batch := range in {
+		for i := range batch {
+			if d := &batch[i]; d.err == nil {
+				d.rec, d.err = h.decode(d)
+			}
+		}
+		select {
+		case out <- batch:
+		case <-stop:
+			return
+		}
 	}
 }
 
@@ -241,15 +273,6 @@ func (u *run) decodeAll(h handler, out chan<- []decoded, stop <-chan struct{}) {
 func isFatal(err error) bool {
 	var rowErr *tabular.Error
 	return err != nil && !errors.As(err, &rowErr)
-}
-
-func (u *run) cells(row *tabular.Row) []string {
-	schema, _ := interchange.SchemaOf(u.opt.Kind)
-	v := make([]string, len(schema))
-	for col := range v {
-		v[col] = row.Value(col)
-	}
-	return v
 }
 
 func (u *run) store(tx store.Tx, h handler, d *decoded) error {
@@ -264,7 +287,7 @@ func (u *run) store(tx store.Tx, h handler, d *decoded) error {
 	}
 	var rowErr *tabular.Error
 	if errors.As(err, &rowErr) {
-		u.reject(rowErr, d.values)
+		u.reject(rowErr, d.cells)
 		return nil
 	}
 	return fmt.Errorf("%s:%d: %w", u.opt.Path, d.line, err)
@@ -304,12 +327,12 @@ func (u *run) reject(e *tabular.Error, values []string) {
 
 // rowError turns an interchange row error into a located *tabular.Error; the
 // first column's problem leads, the others follow in the reason.
-func (u *run) rowError(row *tabular.Row, err error) error {
+func (u *run) rowError(d *decoded, err error) error {
 	var re interchange.RowError
 	if !errors.As(err, &re) || len(re) == 0 {
 		return err
 	}
-	e := u.r.Errorf(row, re[0].Col, "%s", re[0].Reason)
+	e := u.fail(d, re[0].Col, "%s", re[0].Reason)
 	for _, more := range re[1:] {
 		e.Reason += fmt.Sprintf("; %s: %s", u.header(more.Col), more.Reason)
 	}

@@ -154,7 +154,7 @@ func TestBadRowsCommitNothing(t *testing.T) {
 		{"duplicated seq no", func(r [][]string) [][]string {
 			r[3][interchange.CSeqNo] = r[1][interchange.CSeqNo]
 			return r
-		}, 5, "抄表序号", "第3行"},
+		}, 5, "抄表序号", "已属于用户3300000002"},
 		{"rule ⑴ broken", func(r [][]string) [][]string { r[0][interchange.CPayMethod] = "充值"; return r }, 2, "缴费方式", "规则⑴"},
 		{"not a number", func(r [][]string) [][]string { r[0][interchange.CDialDigits] = "五"; return r }, 2, "表盘位数", "不是整数"},
 	}

@@ -7,7 +7,6 @@ import (
 	"meter-sync/domain"
 	"meter-sync/interchange"
 	"meter-sync/store"
-	"meter-sync/tabular"
 )
 
 // knownCustomers checks that rows name households the store has; files of
@@ -53,10 +52,10 @@ type putter[T any] struct {
 	put       func(tx store.Tx, rec T, d *decoded) (*T, bool, error)
 }
 
-func (p *putter[T]) decode(row *tabular.Row) (any, error) {
-	rec, err := p.decodeRow(row)
+func (p *putter[T]) decode(d *decoded) (any, error) {
+	rec, err := p.decodeRow(d.cells)
 	if err != nil {
-		return nil, p.rowError(row, err)
+		return nil, p.rowError(d, err)
 	}
 	return rec, nil
 }
@@ -132,10 +131,10 @@ func newReaderHandler(u *run) handler {
 	return &readerHandler{run: u, owner: map[string]int{}, this: domain.MonthOf(u.opt.Now())}
 }
 
-func (h *readerHandler) decode(row *tabular.Row) (any, error) {
-	rr, err := interchange.DecodeReader(row)
+func (h *readerHandler) decode(d *decoded) (any, error) {
+	rr, err := interchange.DecodeReader(d.cells)
 	if err != nil {
-		return nil, h.rowError(row, err)
+		return nil, h.rowError(d, err)
 	}
 	return rr, nil
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // source is one file format's record stream.
@@ -68,7 +70,12 @@ func (row *Row) Value(col int) string {
 // trim is strings.TrimSpace with a fast path for the usual cell that has no
 // space at either end (it is called for every cell of every row).
 func trim(s string) string {
-	if s == "" || !isSpaceByte(s[0]) && !isSpaceByte(s[len(s)-1]) && s[0] < 0x80 && s[len(s)-1] < 0x80 {
+	if s == "" {
+		return s
+	}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	if !unicode.IsSpace(first) && !unicode.IsSpace(last) {
 		return s
 	}
 	return strings.TrimSpace(s)
