@@ -62,9 +62,11 @@ const MaxErrors = 200
 // committed.
 var ErrBadRows = errors.New("masterdata: file has bad rows; nothing committed")
 
-// Kinds lists the kinds Import accepts.
+// Kinds lists the kinds Import accepts, in the order a whole city is best
+// imported: readers first, so that households go straight to their reader's
+// route instead of moving there when their book is assigned.
 func Kinds() []interchange.Kind {
-	return []interchange.Kind{interchange.Customers, interchange.Readers, interchange.History,
+	return []interchange.Kind{interchange.Readers, interchange.Customers, interchange.History,
 		interchange.ICPurchases, interchange.MeterChanges}
 }
 

@@ -30,6 +30,7 @@ func RawLoad(path string, cs []domain.Customer, batch int) (time.Duration, error
 		hi := min(lo+batch, len(cs))
 		err := db.db.Update(func(tx *bbolt.Tx) error {
 			b := tx.Bucket(bucketCustomers)
+			b.FillPercent = fillPercent // as the store itself writes
 			for i := lo; i < hi; i++ {
 				if err := b.Put(keys[i], vals[i]); err != nil {
 					return err
