@@ -8,31 +8,39 @@ import (
 	"meter-sync/domain"
 )
 
-// RawLoad writes customers into a new store file at path as bare records
-// (no reads, no index, no checks) in transactions of batch puts, and returns
-// the time the puts and commits took, encoding excluded. It is the physical
-// limit that the customer import is measured against (tools/importbench);
-// a store it writes is not for use.
-func RawLoad(path string, cs []domain.Customer, batch int) (time.Duration, error) {
-	keys := make([][]byte, len(cs))
-	vals := make([][]byte, len(cs))
-	for i := range cs {
-		keys[i] = []byte(cs[i].ID)
-		vals[i] = encodeCustomer(&cs[i])
+// RawLoad writes customers into a new store file at path as bare puts, no
+// reads and no checks, in transactions of batch puts, and returns the time
+// the puts and commits took, encoding excluded. It is the physical limit the
+// customer import is measured against (tools/importbench). With index it
+// also puts each household's route-index entry, as the import must (readerOf
+// names a book's reader); without, it writes the customer records alone.
+// A store it writes is not for use.
+func RawLoad(path string, cs []domain.Customer, readerOf func(book string) string, index bool, batch int) (time.Duration, error) {
+	type kv struct {
+		bucket     []byte
+		key, value []byte
 	}
+	var puts []kv
+	for i := range cs {
+		c := &cs[i]
+		puts = append(puts, kv{bucketCustomers, []byte(c.ID), encodeCustomer(c)})
+		if index {
+			puts = append(puts, kv{bucketRoute, routeKey(readerOf(c.Book()), c.Seq.SortKey()), routeValue(c.ID, c.Group)})
+		}
+	}
+	perRow := len(puts) / max(len(cs), 1)
 	db, err := Open(path, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer db.Close()
 	start := time.Now()
-	for lo := 0; lo < len(cs); lo += batch {
-		hi := min(lo+batch, len(cs))
-		err := db.db.Update(func(tx *bbolt.Tx) error {
-			b := tx.Bucket(bucketCustomers)
-			b.FillPercent = fillPercent // as the store itself writes
-			for i := lo; i < hi; i++ {
-				if err := b.Put(keys[i], vals[i]); err != nil {
+	for lo := 0; lo < len(puts); lo += batch * perRow {
+		hi := min(lo+batch*perRow, len(puts))
+		err := db.db.Update(func(btx *bbolt.Tx) error {
+			t := newTx(btx) // buckets as the store packs them
+			for _, p := range puts[lo:hi] {
+				if err := t.b(p.bucket).Put(p.key, p.value); err != nil {
 					return err
 				}
 			}
