@@ -30,6 +30,31 @@ type Config struct {
 	Cycle      Cycle      `toml:"cycle"`
 	Calendar   Calendar   `toml:"calendar"`
 	Orders     Orders     `toml:"orders"`
+	Auth       Auth       `toml:"auth"`
+}
+
+// Auth configures sign-in, sessions, API tokens and password hashing.
+type Auth struct {
+	// HashMemoryKiB is argon2id's memory cost per password check, in KiB.
+	HashMemoryKiB int `toml:"hash_memory_kib"`
+	// HashTime is argon2id's number of passes; with the memory it sets how
+	// long a sign-in takes (50-250 ms on the server: BENCHMARKS.md).
+	HashTime int `toml:"hash_time"`
+	// HashThreads is argon2id's parallelism.
+	HashThreads int `toml:"hash_threads"`
+	// SessionLifetime is how long a browser stays signed in, at most.
+	SessionLifetime Duration `toml:"session_lifetime"`
+	// SessionIdle signs a browser out after this long without a request.
+	SessionIdle Duration `toml:"session_idle"`
+	// TokenLifetime is how long a new API token works; "0s" never expires.
+	TokenLifetime Duration `toml:"token_lifetime"`
+	// MaxFailures failed sign-ins within FailureWindow lock the account, and
+	// separately the address they came from, for Lockout.
+	MaxFailures int `toml:"max_failures"`
+	// FailureWindow is the window in which failures are counted.
+	FailureWindow Duration `toml:"failure_window"`
+	// Lockout is how long a locked account or address must wait.
+	Lockout Duration `toml:"lockout"`
 }
 
 // Server configures the HTTP listener (JSON API, back-office UI, tablet sync).
@@ -262,6 +287,12 @@ func Default() Config {
 			MeterTest: 5, HoseOther: 5,
 			Remove: 5, Exchange: 5, BulkExchange: 5, Regulator: 5, Rectify: 5,
 		}},
+		Auth: Auth{
+			HashMemoryKiB: 64 * 1024, HashTime: 3, HashThreads: 2,
+			SessionLifetime: Duration{12 * time.Hour}, SessionIdle: Duration{2 * time.Hour},
+			TokenLifetime: Duration{365 * 24 * time.Hour},
+			MaxFailures:   5, FailureWindow: Duration{15 * time.Minute}, Lockout: Duration{15 * time.Minute},
+		},
 	}
 }
 

@@ -31,6 +31,7 @@ func (c Config) validate(prefix string) error {
 	c.Cycle.check(p)
 	c.Calendar.check(p)
 	c.Orders.check(p)
+	c.Auth.check(p)
 	return errors.Join(p.errs...)
 }
 
@@ -209,4 +210,18 @@ func (o Orders) check(p *problems) {
 	for _, c := range o.CommitmentDays.list() {
 		p.atLeast("orders.commitment_days."+c.key, c.days, 1)
 	}
+}
+
+func (a Auth) check(p *problems) {
+	p.atLeast("auth.hash_memory_kib", a.HashMemoryKiB, 8*1024)
+	p.atLeast("auth.hash_time", a.HashTime, 1)
+	p.atLeast("auth.hash_threads", a.HashThreads, 1)
+	p.positive("auth.session_lifetime", a.SessionLifetime)
+	p.positive("auth.session_idle", a.SessionIdle)
+	if a.TokenLifetime.Duration < 0 {
+		p.add("auth.token_lifetime", "must not be negative, got %s", a.TokenLifetime.Duration)
+	}
+	p.atLeast("auth.max_failures", a.MaxFailures, 1)
+	p.positive("auth.failure_window", a.FailureWindow)
+	p.positive("auth.lockout", a.Lockout)
 }

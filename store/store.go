@@ -14,6 +14,7 @@ import (
 	"io"
 	"time"
 
+	"meter-sync/account"
 	"meter-sync/domain"
 )
 
@@ -76,6 +77,37 @@ type Readings interface {
 type AuditLog interface {
 	// Audit lists up to limit entries with Seq > after, oldest first.
 	Audit(after uint64, limit int) ([]AuditEntry, error)
+	// SearchAudit lists the entries matching q, newest first.
+	SearchAudit(q AuditQuery) ([]AuditEntry, error)
+}
+
+// AuditQuery selects audit entries; empty fields match everything.
+type AuditQuery struct {
+	Actor  string    // exactly
+	Action string    // prefix, e.g. "customer." or "signin"
+	Key    string    // exactly, e.g. a 用户编号
+	Text   string    // anywhere in the note, before or after
+	From   time.Time // At ≥ From
+	To     time.Time // At < To
+	Before uint64    // Seq < Before; 0 starts at the newest
+	Limit  int       // at most this many; 0 means 100
+}
+
+// Accounts reads who may use the server: accounts, browser sessions, API
+// tokens and paired handhelds.
+type Accounts interface {
+	Account(id string) (account.Account, error)
+	// Accounts lists every account by id.
+	Accounts() ([]account.Account, error)
+	// Session finds a session by the digest of its cookie.
+	Session(d account.Digest) (account.Session, error)
+	// Token finds a token by its public id.
+	Token(id string) (account.Token, error)
+	// Tokens lists an account's tokens ("" lists all), by id.
+	Tokens(accountID string) ([]account.Token, error)
+	Device(id string) (account.Device, error)
+	// Devices lists every paired handheld by id, revoked ones too.
+	Devices() ([]account.Device, error)
 }
 
 // ReadTx is a consistent read-only view.
@@ -84,6 +116,7 @@ type ReadTx interface {
 	Routes
 	Readings
 	AuditLog
+	Accounts
 }
 
 // Tx is a read-write transaction. Every Put reports whether it changed
@@ -107,6 +140,11 @@ type Tx interface {
 	AppendReading(v domain.ReadingVersion) (stored domain.ReadingVersion, changed bool, err error)
 	// AppendAudit appends an entry, giving it the next Seq.
 	AppendAudit(e AuditEntry) (uint64, error)
+	PutAccount(a account.Account) (before *account.Account, changed bool, err error)
+	PutSession(s account.Session) error
+	DeleteSession(d account.Digest) error
+	PutToken(t account.Token) error
+	PutDevice(d account.Device) (before *account.Device, changed bool, err error)
 }
 
 // Store is a whole backend.

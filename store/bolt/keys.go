@@ -21,10 +21,15 @@ var (
 	bucketChanges   = []byte("meter_changes")
 	bucketReadings  = []byte("readings") // 用户编号 ‖ cycle ‖ version → reading version (JSON)
 	bucketAudit     = []byte("audit")    // seq → entry (JSON)
+	bucketAccounts  = []byte("accounts") // account id → account (JSON)
+	bucketSessions  = []byte("sessions") // SHA-256 of the cookie → session (JSON)
+	bucketTokens    = []byte("tokens")   // token id → token (JSON)
+	bucketDevices   = []byte("devices")  // handheld id → device (JSON)
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketCustomers, bucketRoute, bucketReaders, bucketAssign,
-	bucketHistory, bucketPurchases, bucketChanges, bucketReadings, bucketAudit}
+	bucketHistory, bucketPurchases, bucketChanges, bucketReadings, bucketAudit,
+	bucketAccounts, bucketSessions, bucketTokens, bucketDevices}
 
 // idPrefix is len(id) ‖ id.
 func idPrefix(id string, extra int) []byte {

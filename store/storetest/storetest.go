@@ -16,13 +16,16 @@ import (
 	"meter-sync/store"
 )
 
+// conformance is one test of the suite.
+type conformance struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
+}
+
 // Run runs every conformance test against fresh stores made by open; open
 // registers its own cleanup.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
+	tests := []conformance{
 		{"CustomerRoundTrip", testCustomerRoundTrip},
 		{"PutUnchangedChangesNothing", testPutUnchanged},
 		{"UpdateReturnsBefore", testUpdateReturnsBefore},
@@ -36,6 +39,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Audit", testAudit},
 		{"FailedUpdateAppliesNothing", testRollback},
 		{"ReadersAndAssignments", testReaders},
+		{"AccountsRoundTrip", testAccounts},
+		{"SessionsAndTokens", testSessionsAndTokens},
+		{"DevicesPairAndRevoke", testDevices},
+		{"SearchAudit", testSearchAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
