@@ -50,6 +50,8 @@ func TestDependencyDirection(t *testing.T) {
 	}{
 		// fmt and time reach os underneath, so the domain's direct imports are what is checked.
 		{"meter-sync/domain", false, append(ioPkgs, "meter-sync/store", "meter-sync/tabular")},
+		{"meter-sync/vee", false, append(ioPkgs, "meter-sync/store", "meter-sync/tabular")},
+		{"meter-sync/account", false, append(ioPkgs, "meter-sync/store")},
 		{"meter-sync/protocol", true, []string{"net/http", "go.etcd.io/bbolt", "github.com/labstack/echo/v4",
 			"meter-sync/store", "meter-sync/server", "meter-sync/device", "go.bug.st/serial", "log/slog"}},
 		{"meter-sync/store", true, []string{"go.etcd.io/bbolt", "net/http", "github.com/labstack/echo/v4"}},
