@@ -89,4 +89,23 @@ func (s *Service) audit(tx store.Tx, by Actor, action, key string, before, after
 	return err
 }
 
-func fail(format string, args ...any) error { return fmt.Errorf(format, args...) }
+// ErrRejected is matched (errors.Is) by every error that refuses a request
+// for what it asks: a field that breaks a rule, an id that exists already,
+// disabling oneself. Its message, in Chinese, is for the person who asked;
+// any other error is the store's.
+var ErrRejected = errors.New("access: request rejected")
+
+// rejected marks an error as ErrRejected and keeps its message.
+type rejected struct{ err error }
+
+func (r rejected) Error() string   { return r.err.Error() }
+func (r rejected) Unwrap() []error { return []error{r.err, ErrRejected} }
+
+func reject(err error) error {
+	if err == nil {
+		return nil
+	}
+	return rejected{err}
+}
+
+func fail(format string, args ...any) error { return reject(fmt.Errorf(format, args...)) }

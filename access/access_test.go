@@ -73,6 +73,30 @@ func TestSignInSessionAndSignOut(t *testing.T) {
 	}
 }
 
+func TestNewPasswordSignsOutEverywhere(t *testing.T) {
+	s, _, c := newService(t)
+	s.AddAccount(admin, NewAccount{ID: "clerk1", Role: account.RoleClerk, Password: "long enough pw"})
+	cookie, _, err := s.SignIn("clerk1", "long enough pw", "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(time.Minute)
+	if err := s.SetPassword(admin, "clerk1", "another long pw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(cookie); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("session begun before the password change: %v, want ErrUnauthenticated", err)
+	}
+	c.t = c.t.Add(time.Minute)
+	fresh, _, err := s.SignIn("clerk1", "another long pw", "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(fresh); err != nil {
+		t.Errorf("session begun after the change: %v", err)
+	}
+}
+
 func TestRepeatedFailuresLockAccountAndAddress(t *testing.T) {
 	s, _, c := newService(t)
 	s.AddAccount(admin, NewAccount{ID: "clerk1", Role: account.RoleClerk, Password: "long enough pw"})

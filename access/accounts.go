@@ -30,7 +30,7 @@ func (s *Service) AddAccount(by Actor, n NewAccount) (string, error) {
 		}
 	}
 	if err := account.CheckPasswordRules(pw); err != nil {
-		return "", err
+		return "", reject(err)
 	}
 	hash, err := account.HashPassword(pw, s.opt.Hash)
 	if err != nil {
@@ -40,7 +40,7 @@ func (s *Service) AddAccount(by Actor, n NewAccount) (string, error) {
 	a := account.Account{ID: n.ID, Name: n.Name, Role: n.Role, CanDispatch: n.CanDispatch, ReaderID: n.ReaderID,
 		Password: hash, CreatedAt: now, UpdatedAt: now}
 	if err := a.Validate(); err != nil {
-		return "", err
+		return "", reject(err)
 	}
 	err = s.st.Update(func(tx store.Tx) error {
 		if _, err := tx.Account(a.ID); err == nil {
@@ -75,13 +75,14 @@ func (s *Service) EnsureFirstAdmin(id string) (password string, ok bool, err err
 // SetPassword replaces an account's password and signs out its sessions.
 func (s *Service) SetPassword(by Actor, id, pw string) error {
 	if err := account.CheckPasswordRules(pw); err != nil {
-		return err
+		return reject(err)
 	}
 	hash, err := account.HashPassword(pw, s.opt.Hash)
 	if err != nil {
 		return err
 	}
-	return s.change(by, id, "account.password", func(a *account.Account) { a.Password = hash })
+	now := s.now()
+	return s.change(by, id, "account.password", func(a *account.Account) { a.Password, a.SessionsFrom = hash, now })
 }
 
 // SetDisabled disables or enables an account. A disabled account's
@@ -111,7 +112,7 @@ func (s *Service) change(by Actor, id, action string, edit func(*account.Account
 		edit(&a)
 		a.UpdatedAt = s.now()
 		if err := a.Validate(); err != nil {
-			return err
+			return reject(err)
 		}
 		if _, _, err := tx.PutAccount(a); err != nil {
 			return err

@@ -77,6 +77,23 @@ func (s *Service) recordSignIn(id, addr, action string, why error) error {
 	return errors.Join(why, err)
 }
 
+// ChangePassword replaces the principal's own password, given the old one.
+// A wrong old password counts as a failed sign-in of the account, so that a
+// browser left signed in cannot be used to guess it.
+func (s *Service) ChangePassword(p *Principal, old, pw string) error {
+	id, now := p.Account.ID, s.now()
+	if locked, _ := s.users.Locked(id, now); locked {
+		return ErrLocked
+	}
+	if p.Account.Password == "" || account.VerifyPassword(p.Account.Password, old) != nil {
+		s.users.Fail(id, now)
+		return errors.Join(ErrBadCredentials, s.st.Update(func(tx store.Tx) error {
+			return s.audit(tx, p.Actor(), "account.password.failed", id, nil, nil, "")
+		}))
+	}
+	return s.SetPassword(p.Actor(), id, pw)
+}
+
 // SignOut ends a session.
 func (s *Service) SignOut(p *Principal) error {
 	if p.Session == nil {
@@ -110,7 +127,7 @@ func (s *Service) Session(cookie string) (*Principal, error) {
 		p = Principal{Account: a, Session: &sess}
 		return err
 	})
-	if err != nil || p.Account.Disabled {
+	if err != nil || p.Account.Disabled || p.Session.CreatedAt.Before(p.Account.SessionsFrom) {
 		return nil, ErrUnauthenticated
 	}
 	if now.Sub(p.Session.LastSeen) >= touchEvery {

@@ -45,7 +45,7 @@ func (s *Service) RevokeToken(by Actor, id string) error {
 func (s *Service) PairDevice(by Actor, id, name, readerID string) (account.Device, error) {
 	d, err := account.PairDevice(id, name, readerID, by.ID, s.now())
 	if err != nil {
-		return d, err
+		return d, reject(err)
 	}
 	err = s.st.Update(func(tx store.Tx) error {
 		before, _, err := tx.PutDevice(d)

@@ -51,10 +51,10 @@ type Permission string
 
 // Permissions. Every HTTP route and docking action names one.
 const (
-	PermViewRoutes  Permission = "routes.view"    // see readers, books, routes, customers
-	PermViewOwn     Permission = "own.view"       // see one's own route or orders
-	PermImport      Permission = "data.import"    // import files, export routes
-	PermDock        Permission = "device.dock"    // run a docking session
+	PermViewRoutes  Permission = "routes.view" // see readers, books, routes, customers
+	PermViewOwn     Permission = "own.view"    // see one's own route or orders
+	PermImport      Permission = "data.import" // import files, export routes
+	PermDock        Permission = "device.dock" // run a docking session
 	PermReview      Permission = "readings.review"
 	PermCommit      Permission = "readings.commit" // 入库
 	PermDispatch    Permission = "orders.dispatch" // 派工 [003:1383]
@@ -94,8 +94,11 @@ type Account struct {
 	ReaderID    string // for a reader: their 抄表员编号; for a technician: their 施工人员 id
 	Disabled    bool
 	Password    string // the encoded hash (HashPassword); "" = no password sign-in (API tokens only)
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// SessionsFrom ends every browser session begun before it: a new
+	// password signs the account out everywhere.
+	SessionsFrom time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Can reports whether the account may do p. A disabled account may do nothing.
@@ -115,6 +118,13 @@ func (a *Account) Can(p Permission) bool {
 		}
 	}
 	return false
+}
+
+// MaySeeRoute reports whether the account may see reader readerID's route:
+// with PermViewRoutes any reader's, with PermViewOwn only a reader's own.
+func (a *Account) MaySeeRoute(readerID string) bool {
+	return a.Can(PermViewRoutes) ||
+		a.Can(PermViewOwn) && a.Role == RoleReader && a.ReaderID != "" && a.ReaderID == readerID
 }
 
 // Validate checks an account's own fields.

@@ -11,31 +11,43 @@ import (
 	"testing"
 	"time"
 
+	"meter-sync/access"
 	"meter-sync/store"
 	"meter-sync/store/bolt"
 )
 
-func TestBackupNeedsToken(t *testing.T) {
+func TestBackupNeedsAnAdministrator(t *testing.T) {
 	s, st := newTestServer(t)
-	disabled := New(Options{Store: st})
+	noToken := New(Options{Store: st, Access: s.opt.Access})
+	adminToken, _, err := s.opt.Access.IssueToken(access.Actor{ID: "test"}, "admin", "备份脚本")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clerkToken, _, err := s.opt.Access.IssueToken(access.Actor{ID: "test"}, "clerk", "导入")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name   string
-		srv    *Server
+		h      http.Handler
 		header []string
 		status int
 	}{
-		{"admin disabled", disabled, []string{"Authorization: Bearer "}, http.StatusNotFound},
-		{"admin disabled, any token", disabled, []string{"Authorization: Bearer " + testToken}, http.StatusNotFound},
-		{"no Authorization", s, nil, http.StatusUnauthorized},
-		{"wrong token", s, []string{"Authorization: Bearer wrong"}, http.StatusUnauthorized},
-		{"token as a prefix", s, []string{"Authorization: Bearer " + testToken[:5]}, http.StatusUnauthorized},
-		{"token with more", s, []string{"Authorization: Bearer " + testToken + "x"}, http.StatusUnauthorized},
-		{"basic scheme", s, []string{"Authorization: Basic " + testToken}, http.StatusUnauthorized},
-		{"empty bearer", s, []string{"Authorization: Bearer "}, http.StatusUnauthorized},
+		{"no AdminToken configured, empty bearer", noToken.Handler(), []string{"Authorization: Bearer "}, http.StatusUnauthorized},
+		{"no AdminToken configured, the test's", noToken.Handler(), []string{"Authorization: Bearer " + testToken}, http.StatusUnauthorized},
+		{"no Authorization", s.Handler(), nil, http.StatusUnauthorized},
+		{"wrong token", s.Handler(), []string{"Authorization: Bearer wrong"}, http.StatusUnauthorized},
+		{"token as a prefix", s.Handler(), []string{"Authorization: Bearer " + testToken[:5]}, http.StatusUnauthorized},
+		{"token with more", s.Handler(), []string{"Authorization: Bearer " + testToken + "x"}, http.StatusUnauthorized},
+		{"basic scheme", s.Handler(), []string{"Authorization: Basic " + testToken}, http.StatusUnauthorized},
+		{"empty bearer", s.Handler(), []string{"Authorization: Bearer "}, http.StatusUnauthorized},
+		{"a clerk's API token", s.Handler(), []string{"Authorization: Bearer " + clerkToken}, http.StatusForbidden},
+		{"a clerk's session", signedIn(t, s, "clerk"), nil, http.StatusForbidden},
+		{"a reader's session", signedIn(t, s, "reader"), nil, http.StatusForbidden},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := do(t, tc.srv.Handler(), http.MethodPost, "/api/v1/admin/backup", nil, tc.header...)
+			rec := do(t, tc.h, http.MethodPost, "/api/v1/admin/backup", nil, tc.header...)
 			wantJSONError(t, rec, tc.status, "")
 			if tc.status == http.StatusUnauthorized && !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("401 without a Bearer challenge: %v", rec.Header())
@@ -44,6 +56,12 @@ func TestBackupNeedsToken(t *testing.T) {
 				t.Errorf("refusal carries Content-Disposition")
 			}
 		})
+	}
+	for name, h := range map[string]http.Handler{"admin session": signedIn(t, s, "admin"),
+		"admin API token": withBearer(s.Handler(), adminToken), "AdminToken": asCLI(s)} {
+		if rec := do(t, h, http.MethodPost, "/api/v1/admin/backup", nil); rec.Code != http.StatusOK {
+			t.Errorf("backup with an %s: %d %s", name, rec.Code, rec.Body)
+		}
 	}
 	wantJSONError(t, do(t, s.Handler(), http.MethodGet, "/api/v1/admin/backup", nil, "Authorization: Bearer "+testToken),
 		http.StatusMethodNotAllowed, "")
@@ -123,4 +141,25 @@ func TestBackupOverHTTP(t *testing.T) {
 		t.Fatalf("backup over HTTP: %d %v", resp.StatusCode, err)
 	}
 	checkBackup(t, b)
+}
+
+// TestWithoutAccessService: a server without package access (Options.Access
+// nil) still serves the local CLI, and refuses account changes with a 503
+// rather than failing.
+func TestWithoutAccessService(t *testing.T) {
+	_, st := newTestServer(t)
+	s := New(Options{Store: st, AdminToken: testToken})
+	cli := asCLI(s)
+	if rec := get(t, cli, "/admin/users"); rec.Code != http.StatusOK {
+		t.Errorf("the account list: %d", rec.Code)
+	}
+	for _, target := range []string{"/admin/users", "/admin/users/clerk/disable", "/admin/devices"} {
+		if rec := do(t, cli, http.MethodPost, target, strings.NewReader("id=x&name=y&role=clerk"),
+			"Content-Type: application/x-www-form-urlencoded"); rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("POST %s: %d", target, rec.Code)
+		}
+	}
+	if rec := get(t, withSession(s.Handler(), session{cookie: "anything"}), "/api/v1/readers"); rec.Code != http.StatusUnauthorized {
+		t.Errorf("a cookie without package access: %d", rec.Code)
+	}
 }

@@ -15,9 +15,11 @@ import (
 // installs it.
 const chromiumPath = "/usr/bin/chromium"
 
-// TestBrowser drives the pages in headless Chromium: the home page lists the
-// readers, and following a reader's link shows the route in walking order.
-// It never skips: a missing browser fails the test.
+// TestBrowser drives the pages in headless Chromium: asking for the home
+// page leads to the sign-in form; signing in through it leads back to the
+// home page, which lists the readers; following a reader's link shows the
+// route in walking order; the audit page lists the sign-in. It never skips:
+// a missing browser fails the test.
 func TestBrowser(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("Chromium is required for the browser test and is not at %s (%v): install it with `apt-get install -y chromium` (CI installs it)", chromiumPath, err)
@@ -46,10 +48,37 @@ func TestBrowser(t *testing.T) {
 
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("form#signin")),
+	)
+	if err != nil {
+		t.Fatalf("loading the home page without a session: %v", err)
+	}
+	if loc, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`)); err != nil || loc != "/signin" {
+		t.Fatalf("without a session the home page led to %q (%v), want /signin", loc, err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`input[name="id"]`), "reviewer"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "wrong password"),
+		chromedp.Submit(chromedp.CSS("form#signin")),
+		chromedp.WaitVisible(chromedp.CSS("#signin-error")),
+	)
+	if err != nil {
+		t.Fatalf("signing in with a wrong password: %v", err)
+	}
+	if msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#signin-error"))); err != nil || msg != "账号或密码错误" {
+		t.Errorf("wrong password says %q (%v)", msg, err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(`input[name="id"]`), "reviewer"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testPassword),
+		chromedp.Submit(chromedp.CSS("form#signin")),
 		chromedp.WaitVisible(chromedp.CSS("#readers")),
 	)
 	if err != nil {
-		t.Fatalf("loading the home page: %v", err)
+		t.Fatalf("signing in through the form: %v", err)
+	}
+	if who, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#user"))); err != nil || who != "审核员丁(审核员)" {
+		t.Errorf("the bar names %q (%v)", who, err)
 	}
 	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
 	if err != nil {
@@ -101,6 +130,24 @@ func TestBrowser(t *testing.T) {
 	}
 	if !strings.Contains(route.Count, "共 4 户") {
 		t.Errorf("count = %q", route.Count)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#nav a[href="/audit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#audit")),
+	)
+	if err != nil {
+		t.Fatalf("opening the audit page: %v", err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](
+		`Array.from(document.querySelectorAll('#audit tbody tr'), r => Array.from(r.cells, c => c.innerText.trim()))`))
+	if err != nil {
+		t.Fatalf("reading the audit page: %v", err)
+	}
+	// Newest first: the sign-in, then the failure before it.
+	if len(rows) < 2 || rows[0][2] != "reviewer" || rows[0][5] != "signin" || !strings.HasPrefix(rows[0][9], "from 127.0.0.1") ||
+		rows[1][5] != "signin.failed" || rows[1][6] != "reviewer" {
+		t.Errorf("audit page rows: %q", rows[:min(len(rows), 3)])
 	}
 }
 

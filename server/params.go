@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -22,6 +23,16 @@ type clientError struct {
 }
 
 func (e *clientError) Error() string { return e.en }
+
+// zhOf is what staff read of an error: a client error's Chinese message, or
+// the error's own (package access and account write theirs in Chinese).
+func zhOf(err error) string {
+	var ce *clientError
+	if errors.As(err, &ce) {
+		return ce.zh
+	}
+	return err.Error()
+}
 
 func badParam(kind, name, value, want, wantZh string) *clientError {
 	return &clientError{code: http.StatusBadRequest,

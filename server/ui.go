@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"meter-sync/account"
 	"meter-sync/domain"
 	"meter-sync/store"
 )
@@ -27,7 +28,7 @@ var (
 
 // pageNames are the templates under templates/, each rendered inside
 // templates/layout.html.
-var pageNames = []string{"home", "route", "error"}
+var pageNames = []string{"home", "route", "error", "signin", "account", "users", "user", "devices", "audit", "once"}
 
 // parsePages parses every page with the layout. The templates are compiled
 // into the binary, so a parse error is a programming error that any test
@@ -44,6 +45,22 @@ func parsePages() map[string]*template.Template {
 type layoutData struct {
 	Title   string
 	Version string
+	User    *navUser  // nil when nobody is signed in
+	Nav     []navLink // the pages the account may use
+	CSRF    string    // the session's token, for every form that posts
+}
+
+type navUser struct{ ID, Name, Role string }
+
+type navLink struct {
+	Href, Text string
+	Current    bool
+}
+
+// navItems are the pages of the navigation bar; each is shown to the
+// accounts its route's permission lets in.
+var navItems = []struct{ path, text string }{
+	{"/", "首页"}, {"/audit", "审计日志"}, {"/admin/users", "账号管理"}, {"/admin/devices", "抄表机配对"}, {"/account", "我的账号"},
 }
 
 // render executes a page into a buffer first, so that a template error is a
@@ -56,8 +73,31 @@ func (s *Server) render(c echo.Context, code int, name string, data any) error {
 	return c.HTMLBlob(code, buf.Bytes())
 }
 
-func (s *Server) layout(title string) layoutData {
-	return layoutData{Title: title, Version: s.opt.Version}
+// layout is what every page shows around its content, for whoever asks.
+func (s *Server) layout(c echo.Context, title string) layoutData {
+	d := layoutData{Title: title, Version: s.opt.Version}
+	p := principal(c)
+	if p == nil {
+		return d
+	}
+	a := &p.Account
+	d.User = &navUser{ID: a.ID, Name: a.Name, Role: a.Role.Chinese()}
+	if d.User.Name == "" {
+		d.User.Name = a.ID
+	}
+	if p.Session != nil {
+		d.CSRF = p.Session.CSRF
+	}
+	for _, it := range navItems {
+		if r, ok := s.byKey[http.MethodGet+" "+it.path]; ok && a.Can(r.Permission) {
+			d.Nav = append(d.Nav, navLink{Href: it.path, Text: it.text, Current: c.Path() == it.path})
+		}
+		if it.path == "/" && !a.Can(account.PermViewRoutes) && a.MaySeeRoute(a.ReaderID) {
+			d.Nav = append(d.Nav, navLink{Href: readerHref(a.ReaderID, s.thisMonth()), Text: "我的抄表路线",
+				Current: c.Path() == "/readers/:id"})
+		}
+	}
+	return d
 }
 
 // monthZh writes a month as staff say it: 2026年3月.
@@ -69,6 +109,8 @@ func readerHref(id string, m domain.Month) string {
 
 type homeData struct {
 	layoutData
+	All        bool   // the account sees every reader; otherwise OwnRoute
+	OwnRoute   string // a reader's link to their own route, or ""
 	Month      string // 2026年3月
 	Cycle      string // 2026-03
 	Group      string // 单月/双月
@@ -87,7 +129,14 @@ type homeRow struct {
 
 func (s *Server) homePage(c echo.Context) error {
 	m := s.thisMonth()
-	d := homeData{layoutData: s.layout("抄表管理"), Month: monthZh(m), Cycle: m.String(), Group: m.Group().String()}
+	d := homeData{layoutData: s.layout(c, "抄表管理"), Month: monthZh(m), Cycle: m.String(), Group: m.Group().String()}
+	a := &principal(c).Account
+	if d.All = a.Can(account.PermViewRoutes); !d.All {
+		if a.MaySeeRoute(a.ReaderID) {
+			d.OwnRoute = readerHref(a.ReaderID, m)
+		}
+		return s.render(c, http.StatusOK, "home", d)
+	}
 	err := s.opt.Store.View(func(tx store.ReadTx) error {
 		var err error
 		if d.Customers, err = tx.CountCustomers(); err != nil {
@@ -146,7 +195,7 @@ func (s *Server) routePage(c echo.Context) error {
 		return err
 	}
 	d := routeData{
-		layoutData: s.layout(fmt.Sprintf("%s的抄表路线 · %s · 抄表管理", rt.Reader.Name, monthZh(m))),
+		layoutData: s.layout(c, fmt.Sprintf("%s的抄表路线 · %s · 抄表管理", rt.Reader.Name, monthZh(m))),
 		Reader:     rt.Reader, Books: rt.Books, Month: monthZh(m), Cycle: m.String(), Group: m.Group().String(),
 		Prev: readerHref(id, m.Add(-1)), Next: readerHref(id, m.Add(1)), Prefix: "/readers/" + url.PathEscape(id),
 		Households: make([]routeRow, len(rt.Households)),
@@ -168,7 +217,11 @@ type errorData struct {
 // statusZh names the statuses a page can answer with.
 var statusZh = map[int]string{
 	http.StatusBadRequest:            "请求有误",
-	http.StatusUnauthorized:          "未授权",
+	http.StatusUnauthorized:          "未登录",
+	http.StatusForbidden:             "无权访问",
+	http.StatusConflict:              "操作冲突",
+	http.StatusUnsupportedMediaType:  "请求格式不支持",
+	http.StatusTooManyRequests:       "尝试次数过多",
 	http.StatusNotFound:              "页面不存在",
 	http.StatusMethodNotAllowed:      "不支持该请求方法",
 	http.StatusRequestEntityTooLarge: "请求内容过大",
@@ -181,7 +234,7 @@ func (s *Server) errorPage(c echo.Context, code int, detail string) error {
 	if heading == "" {
 		heading = http.StatusText(code)
 	}
-	d := errorData{layoutData: s.layout(heading + " · 抄表管理"), Code: code, Heading: heading, Detail: detail}
+	d := errorData{layoutData: s.layout(c, heading+" · 抄表管理"), Code: code, Heading: heading, Detail: detail}
 	return s.render(c, code, "error", d)
 }
 

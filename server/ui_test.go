@@ -44,6 +44,16 @@ func table(t *testing.T, page, id, section string) [][]string {
 	return rows
 }
 
+// parseHTML parses a page.
+func parseHTML(t *testing.T, page string) *html.Node {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
 func find(n *html.Node, match func(*html.Node) bool) *html.Node {
 	if n.Type == html.ElementNode && match(n) {
 		return n
@@ -103,7 +113,7 @@ func wantPage(t *testing.T, code int, got int, ct, body string) {
 
 func TestHomePage(t *testing.T) {
 	s, _ := newTestServer(t)
-	rec := get(t, s.Handler(), "/")
+	rec := get(t, signedIn(t, s, "clerk"), "/")
 	body := rec.Body.String()
 	wantPage(t, http.StatusOK, rec.Code, rec.Header().Get("Content-Type"), body)
 	for _, want := range []string{"<title>抄表管理</title>", "<h1>抄表管理</h1>", "2026年3月", "2026-03", "单月", "共有用户 8 户"} {
@@ -130,8 +140,8 @@ func TestHomePage(t *testing.T) {
 
 func TestHomePageFollowsTheClock(t *testing.T) {
 	_, st := newTestServer(t)
-	s := New(Options{Store: st, Now: func() time.Time { return march.AddDate(0, 1, 0) }})
-	body := get(t, s.Handler(), "/").Body.String()
+	s := New(Options{Store: st, Now: func() time.Time { return march.AddDate(0, 1, 0) }, AdminToken: testToken})
+	body := get(t, asCLI(s), "/").Body.String()
 	want := "R1 | 李四 | 1201 1202 | 1 | 查看路线\n" +
 		"R2 | 王五 | 1300 | 0 | 查看路线\n" +
 		"R3 | 赵六 | 无 | 0 | 查看路线"
@@ -141,8 +151,8 @@ func TestHomePageFollowsTheClock(t *testing.T) {
 }
 
 func TestHomePageEmptyStore(t *testing.T) {
-	s := New(Options{Store: openStore(t), Now: func() time.Time { return march }})
-	rec := get(t, s.Handler(), "/")
+	s := New(Options{Store: openStore(t), Now: func() time.Time { return march }, AdminToken: testToken})
+	rec := get(t, asCLI(s), "/")
 	body := rec.Body.String()
 	wantPage(t, http.StatusOK, rec.Code, rec.Header().Get("Content-Type"), body)
 	for _, want := range []string{"<h1>抄表管理</h1>", `id="empty"`, "尚无数据", "meter-sync import --kind customers --file", "meter-sync import --kind readers --file", "meter-sync serve --demo"} {
@@ -161,8 +171,8 @@ func TestHomePageCustomersButNoReaders(t *testing.T) {
 	if err := st.Update(func(tx store.Tx) error { _, _, err := tx.PutCustomer(&c); return err }); err != nil {
 		t.Fatal(err)
 	}
-	s := New(Options{Store: st, Now: func() time.Time { return march }})
-	body := get(t, s.Handler(), "/").Body.String()
+	s := New(Options{Store: st, Now: func() time.Time { return march }, AdminToken: testToken})
+	body := get(t, asCLI(s), "/").Body.String()
 	if !strings.Contains(body, `id="no-readers"`) || !strings.Contains(body, "meter-sync import --kind readers --file") || strings.Contains(body, `id="empty"`) {
 		t.Errorf("home page with customers and no readers:\n%s", body)
 	}
@@ -184,9 +194,10 @@ func TestRoutePage(t *testing.T) {
 				"13000101101 | 3300000007 | 王七 | 江滨花园1幢1单元101室 | 抄表 | 通气\n" +
 				"13000101102 | 3300000008 | 冯八 | 江滨花园1幢1单元102室 | 抄表 | 封表"},
 	}
+	h := signedIn(t, s, "reviewer")
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := get(t, s.Handler(), tc.target)
+			rec := get(t, h, tc.target)
 			body := rec.Body.String()
 			wantPage(t, http.StatusOK, rec.Code, rec.Header().Get("Content-Type"), body)
 			if got := joinRows(table(t, body, "route", "thead")); got != "抄表序号 | 用户编号 | 用户姓名 | 用户地址 | 用户类型 | 表状态" {
@@ -210,7 +221,7 @@ func TestRoutePage(t *testing.T) {
 
 func TestRoutePageMonthNavigation(t *testing.T) {
 	s, _ := newTestServer(t)
-	body := get(t, s.Handler(), "/readers/R1?cycle=2026-01").Body.String()
+	body := get(t, signedIn(t, s, "reader"), "/readers/R1?cycle=2026-01").Body.String()
 	for _, want := range []string{`href="/readers/R1?cycle=2025-12"`, `href="/readers/R1?cycle=2026-02"`,
 		`action="/readers/R1"`, `name="cycle" value="2026-01"`} {
 		if !strings.Contains(body, want) {
@@ -221,7 +232,7 @@ func TestRoutePageMonthNavigation(t *testing.T) {
 
 func TestRoutePageNoHouseholds(t *testing.T) {
 	s, _ := newTestServer(t)
-	rec := get(t, s.Handler(), "/readers/R3")
+	rec := get(t, signedIn(t, s, "leader"), "/readers/R3")
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "本月没有应抄用户") || !strings.Contains(rec.Body.String(), "共 <strong>0</strong> 户") {
 		t.Errorf("R3's page = %d\n%s", rec.Code, rec.Body)
 	}
@@ -242,9 +253,10 @@ func TestPageErrors(t *testing.T) {
 		{"unknown static file", "/static/nothing.css", 404, []string{"页面不存在"}},
 		{"static directory", "/static/", 404, []string{"页面不存在"}},
 	}
+	h := signedIn(t, s, "admin")
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := get(t, s.Handler(), tc.target)
+			rec := get(t, h, tc.target)
 			body := rec.Body.String()
 			wantPage(t, tc.status, rec.Code, rec.Header().Get("Content-Type"), body)
 			for _, want := range tc.says {

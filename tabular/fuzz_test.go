@@ -178,7 +178,7 @@ func writeOne(t *testing.T, row []string, opt WriteOptions, xlsx bool) (data []b
 	var w *Writer
 	var err error
 	if xlsx {
-		w, err = newXLSXWriter(&buf, fuzzSchema.Headers())
+		w, err = NewXLSXWriter(&buf, fuzzSchema.Headers())
 	} else {
 		w, err = NewCSVWriter(&buf, fuzzSchema.Headers(), opt)
 	}

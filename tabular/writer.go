@@ -71,7 +71,7 @@ func Create(path string, headers []string, opt WriteOptions) (*Writer, error) {
 	if ext == ".csv" {
 		w, err = NewCSVWriter(buf, headers, opt)
 	} else {
-		w, err = newXLSXWriter(buf, headers)
+		w, err = NewXLSXWriter(buf, headers)
 	}
 	if err != nil {
 		f.Close()
@@ -92,8 +92,10 @@ func NewCSVWriter(out io.Writer, headers []string, opt WriteOptions) (*Writer, e
 	return newWriter(s, headers)
 }
 
-// newXLSXWriter writes an XLSX workbook to out when the Writer is closed.
-func newXLSXWriter(out io.Writer, headers []string) (*Writer, error) {
+// NewXLSXWriter writes an XLSX workbook to out, all cells as text in the
+// first sheet, starting with the header row. Nothing reaches out until
+// Close, which writes the whole workbook but does not close out.
+func NewXLSXWriter(out io.Writer, headers []string) (*Writer, error) {
 	f := excelize.NewFile()
 	sw, err := f.NewStreamWriter(f.GetSheetName(0))
 	if err != nil {

@@ -114,7 +114,7 @@ func TestCSVWriterGolden(t *testing.T) {
 func TestXLSXDeterministic(t *testing.T) {
 	write := func() []byte {
 		var buf bytes.Buffer
-		w, err := newXLSXWriter(&buf, testSchema.Headers())
+		w, err := NewXLSXWriter(&buf, testSchema.Headers())
 		must(t, err)
 		for _, row := range roundTripRows {
 			must(t, w.Write(row))

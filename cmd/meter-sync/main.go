@@ -5,6 +5,8 @@
 //	meter-sync import --kind customers --file customers.csv
 //	meter-sync fixtures --households 1000000 --seed 1 --out city/
 //	meter-sync backup --out backup.db
+//	meter-sync user add --id zhangsan --name 张三 --role clerk
+//	meter-sync device pair --id HH-0001 --name 一组3号机 --reader R001
 //
 // Every command takes --data DIR (default ./data) and --help, and on failure
 // exits non-zero with a one-line reason.
@@ -37,10 +39,13 @@ var commands = map[string]command{
 	"restore":  {"replace the store with a backup (the server must be stopped)", runRestore},
 	"check":    {"check the store's consistency", runCheck},
 	"config":   {"print the documented default configuration file", runConfig},
+	"user":     {"manage accounts and API tokens (add, passwd, disable, enable, role, list, token, tokens, revoke-token)", runUser},
+	"device":   {"manage paired handhelds (pair, list, revoke)", runDevice},
 }
 
-// env is what every command shares: where it writes and its data folder.
+// env is what every command shares: where it reads and writes.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	stderrIsTTY    bool
 }
@@ -48,7 +53,7 @@ type env struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &env{stdout: os.Stdout, stderr: os.Stderr, stderrIsTTY: isTerminal(os.Stderr)}
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stderrIsTTY: isTerminal(os.Stderr)}
 	if err := dispatch(ctx, e, os.Args[1:]); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(os.Stderr, "meter-sync: %v\n", err)

@@ -45,7 +45,14 @@ func TestMain(m *testing.M) {
 // run runs meter-sync and returns its stdout, stderr and exit code.
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
+	return runWithInput(t, "", args...)
+}
+
+// runWithInput is run with stdin as the command's standard input.
+func runWithInput(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -206,6 +213,22 @@ func killImportAt(t *testing.T, data, csv, killAt string) bool {
 // is listening, with how long that took.
 func startServe(t *testing.T, args ...string) (*exec.Cmd, string, time.Duration) {
 	t.Helper()
+	s := startServing(t, args...)
+	return s.cmd, s.url, s.ready
+}
+
+// serving is a `meter-sync serve` started by a test.
+type serving struct {
+	cmd    *exec.Cmd
+	url    string
+	ready  time.Duration
+	before []string      // what it printed to stdout before it said it was listening
+	stderr *bytes.Buffer // its log; read it only after cmd.Wait
+}
+
+// startServing runs `meter-sync serve` until it says it is listening.
+func startServing(t *testing.T, args ...string) serving {
+	t.Helper()
 	start := time.Now()
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
@@ -221,16 +244,28 @@ func startServe(t *testing.T, args ...string) (*exec.Cmd, string, time.Duration)
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
+	var before []string
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		if _, after, ok := strings.Cut(sc.Text(), "serving "); ok {
 			url, _, _ := strings.Cut(after, "/ ")
 			go io.Copy(io.Discard, stdout)
-			return cmd, url, time.Since(start)
+			return serving{cmd: cmd, url: url, ready: time.Since(start), before: before, stderr: &stderr}
 		}
+		before = append(before, sc.Text())
 	}
+	cmd.Wait()
 	t.Fatalf("serve never said it was listening; stderr:\n%s", stderr.String())
-	return nil, "", 0
+	return serving{}
+}
+
+// stop stops the server as systemd does, with SIGTERM, and waits for it.
+func (s serving) stop(t *testing.T) {
+	t.Helper()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if err := s.cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v; stderr:\n%s", err, s.stderr)
+	}
 }
 
 func TestServeDemoBackupAndRestore(t *testing.T) {

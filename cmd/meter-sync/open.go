@@ -35,18 +35,31 @@ func storePath(data string, cfg config.Config) string {
 // openStore opens the data folder's store, creating the folder if needed. If
 // a running server holds it, it says so at once rather than wait.
 func openStore(c *commonFlags, cfg config.Config) (*bolt.DB, error) {
+	return openStoreElse(c, cfg, "")
+}
+
+// openStoreElse is openStore for a command that a back-office page also
+// does: page, such as "/admin/users", is named in the message when a
+// running server holds the store.
+func openStoreElse(c *commonFlags, cfg config.Config, page string) (*bolt.DB, error) {
 	if err := os.MkdirAll(c.data, 0o750); err != nil {
 		return nil, err
 	}
 	path := storePath(c.data, cfg)
 	db, err := bolt.Open(path, &bolt.Options{Timeout: cfg.Store.OpenTimeout.Duration})
-	if errors.Is(err, store.ErrInUse) {
-		if info, ok := readServeInfo(c.data); ok {
-			return nil, fmt.Errorf("store %s is in use by the server running at %s (pid %d); stop it first, or use a command that goes through it (backup)", path, info.Addr, info.PID)
-		}
-		return nil, fmt.Errorf("store %s is in use by another meter-sync process", path)
+	if !errors.Is(err, store.ErrInUse) {
+		return db, err
 	}
-	return db, err
+	info, ok := readServeInfo(c.data)
+	switch {
+	case ok && page != "":
+		return nil, fmt.Errorf("store %s is in use by the server running at %s (pid %d); use the web page %s instead, or stop the server first", path, info.Addr, info.PID, info.url(page))
+	case ok:
+		return nil, fmt.Errorf("store %s is in use by the server running at %s (pid %d); stop it first, or use a command that goes through it (backup)", path, info.Addr, info.PID)
+	case page != "":
+		return nil, fmt.Errorf("store %s is in use by another meter-sync process; if it is the server, use the web page %s instead", path, page)
+	}
+	return nil, fmt.Errorf("store %s is in use by another meter-sync process", path)
 }
 
 // serveInfo is what a running server leaves in its data folder so that other
@@ -61,6 +74,13 @@ type serveInfo struct {
 }
 
 const serveInfoFile = "serve.json"
+
+// url is the address of a page of the running server, as reached from this
+// machine.
+func (i serveInfo) url(path string) string {
+	scheme := map[bool]string{false: "http", true: "https"}[i.TLS]
+	return scheme + "://" + loopback(i.Addr) + path
+}
 
 func readServeInfo(data string) (serveInfo, bool) {
 	var info serveInfo

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"meter-sync/access"
+	"meter-sync/account"
 	"meter-sync/config"
 	"meter-sync/domain"
 	"meter-sync/fixtures"
@@ -43,12 +45,73 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	generated := false
 	if *demo {
-		if err := loadDemo(db, common.data, *households, logger, e.stdout); err != nil {
+		if generated, err = loadDemo(db, common.data, *households, logger, e.stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	return listenAndServe(ctx, cfg, common.data, db, logger, e.stdout)
+	svc := access.New(db, accessOptions(cfg.Auth), nil)
+	if err := firstAccounts(svc, db, generated, e.stdout); err != nil {
+		return fmt.Errorf("first accounts: %w", err)
+	}
+	return listenAndServe(ctx, cfg, common.data, db, svc, logger, e.stdout)
+}
+
+// firstAccounts gives a store without any account its administrator, and
+// a freshly generated demo city an account of every other role too. The
+// passwords are printed once, to out and never to the log: under systemd
+// out is the journal, where the operator reads them once.
+func firstAccounts(svc *access.Service, st store.Store, demo bool, out io.Writer) error {
+	pw, created, err := svc.EnsureFirstAdmin("admin")
+	if err != nil || !created {
+		return err
+	}
+	fmt.Fprintf(out, "first administrator: admin / %s — change it with meter-sync user passwd --id admin\n", pw)
+	if !demo {
+		return nil
+	}
+	return demoAccounts(svc, st, out)
+}
+
+// demoAccounts adds one account per role besides admin to the demo city,
+// the reader's linked to the city's first reader, and prints them.
+func demoAccounts(svc *access.Service, st store.Store, out io.Writer) error {
+	var readers []domain.Reader
+	if err := st.View(func(tx store.ReadTx) error {
+		var err error
+		readers, err = tx.Readers()
+		return err
+	}); err != nil {
+		return err
+	}
+	accounts := []access.NewAccount{
+		{ID: "clerk1", Name: "演示营业员", Role: account.RoleClerk, CanDispatch: true},
+		{ID: "reviewer1", Name: "演示审核员", Role: account.RoleReviewer},
+		{ID: "leader1", Name: "演示班组长", Role: account.RoleTeamLeader},
+		{ID: "tech1", Name: "演示施工人员", Role: account.RoleTechnician},
+	}
+	if len(readers) > 0 {
+		accounts = append(accounts, access.NewAccount{ID: "reader1", Name: readers[0].Name, Role: account.RoleReader, ReaderID: readers[0].ID})
+	}
+	rows := [][]string{{"  account", "password", "role"}}
+	for _, n := range accounts {
+		pw, err := svc.AddAccount(access.Actor{ID: "demo"}, n)
+		if err != nil {
+			return err
+		}
+		role := n.Role.Chinese()
+		if n.CanDispatch {
+			role += " (可派工)"
+		}
+		if n.ReaderID != "" {
+			role += " " + n.ReaderID
+		}
+		rows = append(rows, []string{"  " + n.ID, pw, role})
+	}
+	fmt.Fprintln(out, "demo accounts (passwords shown only now):")
+	table(out, rows)
+	return nil
 }
 
 func newLogger(c config.Log, w io.Writer) *slog.Logger {
@@ -61,7 +124,7 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func listenAndServe(ctx context.Context, cfg config.Config, data string, st store.Store, logger *slog.Logger, out io.Writer) error {
+func listenAndServe(ctx context.Context, cfg config.Config, data string, st store.Store, svc *access.Service, logger *slog.Logger, out io.Writer) error {
 	token, err := randomToken()
 	if err != nil {
 		return err
@@ -78,7 +141,8 @@ func listenAndServe(ctx context.Context, cfg config.Config, data string, st stor
 	}
 	defer os.Remove(filepath.Join(data, serveInfoFile))
 	srv := &http.Server{
-		Handler:           server.New(server.Options{Store: st, Logger: logger, AdminToken: token}).Handler(),
+		Handler: server.New(server.Options{Store: st, Logger: logger, AdminToken: token,
+			Access: svc, SecureCookies: tls}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.Server.ReadTimeout.Duration,
 		WriteTimeout:      cfg.Server.WriteTimeout.Duration,
@@ -125,38 +189,39 @@ func randomToken() (string, error) {
 
 // loadDemo fills an empty store with a generated city, through the same
 // import path as real files; the files stay in DATA/demo-city for a
-// newcomer to look at and re-import. A store with data is left alone.
-func loadDemo(st store.Store, data string, households int, logger *slog.Logger, out io.Writer) error {
+// newcomer to look at and re-import. A store with data is left alone;
+// generated says whether the city was made.
+func loadDemo(st store.Store, data string, households int, logger *slog.Logger, out io.Writer) (generated bool, err error) {
 	var n int
 	if err := st.View(func(tx store.ReadTx) error {
 		var err error
 		n, err = tx.CountCustomers()
 		return err
 	}); err != nil {
-		return err
+		return false, err
 	}
 	if n > 0 {
 		fmt.Fprintf(out, "demo: the store already holds %d customers; left as it is\n", n)
-		return nil
+		return false, nil
 	}
 	start := time.Now()
 	city, err := fixtures.Generate(fixtures.Options{Households: households, Seed: 1, Cycle: domain.MonthOf(start)})
 	if err != nil {
-		return err
+		return false, err
 	}
 	dir := filepath.Join(data, "demo-city")
 	if _, err := city.Write(dir); err != nil {
-		return err
+		return false, err
 	}
 	for _, kind := range masterdata.Kinds() {
 		res, err := masterdata.Import(st, masterdata.Options{Kind: kind, Path: filepath.Join(dir, string(kind)+".csv"),
 			Actor: "demo", Logger: logger})
 		if err != nil {
-			return err
+			return false, err
 		}
 		logger.Debug("demo import", "kind", kind, "rows", res.Rows)
 	}
 	fmt.Fprintf(out, "demo: generated and imported a city of %d households and %d readers in %s (files in %s)\n",
 		len(city.Customers), len(city.Readers), time.Since(start).Round(time.Millisecond), dir)
-	return nil
+	return true, nil
 }
