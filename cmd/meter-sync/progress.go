@@ -54,9 +54,9 @@ func (p *progressBar) update(done, total int64) {
 
 func (p *progressBar) line(done, total int64) {
 	step := int(min(done*100/total, 100)) / 5
-	if step > p.lastStep {
-		p.lastStep = step
-		fmt.Fprintf(p.e.stderr, "%s: %d%%\n", p.label, step*5)
+	for p.lastStep < step { // every step passed gets its line, even when reading races ahead
+		p.lastStep++
+		fmt.Fprintf(p.e.stderr, "%s: %d%%\n", p.label, p.lastStep*5)
 	}
 }
 
