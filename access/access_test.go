@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"meter-sync/account"
+	"meter-sync/domain"
 	"meter-sync/store"
 	"meter-sync/store/bolt"
 )
@@ -154,7 +155,16 @@ func TestDisabledAccountAndRevokedToken(t *testing.T) {
 }
 
 func TestRevokedHandheldGetsNothing(t *testing.T) {
-	s, _, _ := newService(t)
+	s, db, _ := newService(t)
+	if _, err := s.PairDevice(admin, "HH-0001", "一号机", "R001"); err == nil || !errors.Is(err, ErrRejected) {
+		t.Fatalf("pairing to an unknown reader: %v, want a rejection", err)
+	}
+	if err := db.Update(func(tx store.Tx) error {
+		_, _, err := tx.PutReader(domain.Reader{ID: "R001", Name: "林嘉华"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	d, err := s.PairDevice(admin, "HH-0001", "一号机", "R001")
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,9 @@ func (s *Service) AddAccount(by Actor, n NewAccount) (string, error) {
 		return "", reject(err)
 	}
 	err = s.st.Update(func(tx store.Tx) error {
+		if err := knownReader(tx, a.ReaderID); err != nil && a.Role == account.RoleReader {
+			return err
+		}
 		if _, err := tx.Account(a.ID); err == nil {
 			return fail("账号%s已存在", a.ID)
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -149,4 +152,16 @@ func redact(secret string) string {
 		return ""
 	}
 	return "(已设置)"
+}
+
+// knownReader refuses a 抄表员编号 the store does not know; "" is no reader.
+func knownReader(tx store.ReadTx, id string) error {
+	if id == "" {
+		return nil
+	}
+	_, err := tx.Reader(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail("抄表员“%s”不存在。", id)
+	}
+	return err
 }

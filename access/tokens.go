@@ -48,6 +48,9 @@ func (s *Service) PairDevice(by Actor, id, name, readerID string) (account.Devic
 		return d, reject(err)
 	}
 	err = s.st.Update(func(tx store.Tx) error {
+		if err := knownReader(tx, readerID); err != nil {
+			return err
+		}
 		before, _, err := tx.PutDevice(d)
 		if err != nil {
 			return err

@@ -88,12 +88,7 @@ func newReaderJSON(r domain.Reader, books []string) readerJSON {
 }
 
 func (s *Server) healthz(c echo.Context) error {
-	var n int
-	err := s.opt.Store.View(func(tx store.ReadTx) error {
-		var err error
-		n, err = tx.CountCustomers()
-		return err
-	})
+	n, err := store.CountCustomers(s.opt.Store)
 	if err != nil {
 		s.log.Error("health check: store not readable", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, healthJSON{Status: "unavailable", Error: "store not readable"})

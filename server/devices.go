@@ -95,15 +95,6 @@ func (s *Server) pairDevice(c echo.Context) error {
 	if n.Reader, err = formField(f, "reader_id", "抄表员", maxIDLen, false); err != nil {
 		return err
 	}
-	if n.Reader != "" {
-		err := s.opt.Store.View(func(tx store.ReadTx) error { _, err := tx.Reader(n.Reader); return err })
-		if errors.Is(err, store.ErrNotFound) {
-			return s.renderDevices(c, http.StatusBadRequest, n, "抄表员“"+n.Reader+"”不存在。")
-		}
-		if err != nil {
-			return err
-		}
-	}
 	acc, err := s.accessService()
 	if err != nil {
 		return err

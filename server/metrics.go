@@ -57,12 +57,7 @@ func newMetrics(s *Server) *metrics {
 			Name: "meter_sync_customers",
 			Help: "Households in the store.",
 		}, func() float64 {
-			var n int
-			err := s.opt.Store.View(func(tx store.ReadTx) error {
-				var err error
-				n, err = tx.CountCustomers()
-				return err
-			})
+			n, err := store.CountCustomers(s.opt.Store)
 			if err != nil {
 				s.log.Error("metrics: counting customers", "err", err)
 				return math.NaN()

@@ -179,3 +179,15 @@ type AuditEntry struct {
 	After  json.RawMessage `json:"after,omitempty"`
 	Note   string          `json:"note,omitempty"` // e.g. the file and line it came from
 }
+
+// CountCustomers is the number of households in st, in a read transaction of
+// its own.
+func CountCustomers(st Store) (int, error) {
+	var n int
+	err := st.View(func(tx ReadTx) error {
+		var err error
+		n, err = tx.CountCustomers()
+		return err
+	})
+	return n, err
+}

@@ -209,11 +209,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err := db.Check(); err != nil {
 		return err
 	}
-	var n int
-	db.View(func(tx store.ReadTx) error {
-		n, err = tx.CountCustomers()
-		return err
-	})
+	n, err := store.CountCustomers(db)
 	fmt.Fprintf(e.stdout, "store %s: consistent, %d customers, %d bytes\n", db.Path(), n, db.Size())
 	return err
 }

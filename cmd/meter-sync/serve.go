@@ -192,12 +192,8 @@ func randomToken() (string, error) {
 // newcomer to look at and re-import. A store with data is left alone;
 // generated says whether the city was made.
 func loadDemo(st store.Store, data string, households int, logger *slog.Logger, out io.Writer) (generated bool, err error) {
-	var n int
-	if err := st.View(func(tx store.ReadTx) error {
-		var err error
-		n, err = tx.CountCustomers()
-		return err
-	}); err != nil {
+	n, err := store.CountCustomers(st)
+	if err != nil {
 		return false, err
 	}
 	if n > 0 {
