@@ -17,6 +17,7 @@ const (
 	ICPurchases  Kind = "ic_purchases"
 	MeterChanges Kind = "meter_changes"
 	Readings     Kind = "readings"
+	Route        Kind = "route" // written for a file-based handheld, read back as readings
 	Labels       Kind = "labels"
 )
 
@@ -205,7 +206,7 @@ func SchemaOf(k Kind) (tabular.Schema, bool) {
 	s, ok := map[Kind]tabular.Schema{
 		Customers: CustomerSchema, Readers: ReaderSchema, History: HistorySchema,
 		ICPurchases: PurchaseSchema, MeterChanges: MeterChangeSchema,
-		Readings: ReadingSchema, Labels: LabelSchema,
+		Readings: ReadingSchema, Route: RouteSchema, Labels: LabelSchema,
 	}[k]
 	return s, ok
 }

@@ -1,5 +1,8 @@
 // Package masterdata imports the CIS's master files (customers, readers,
-// history, IC purchases, meter changes) into the store.
+// history, IC purchases, meter changes) into the store, and the readings a
+// reader brings back for a cycle, which it validates (package vee) in the
+// same transaction; it also writes the route files that file-based
+// handhelds are loaded with.
 //
 // An import is one transaction: by default a file with any bad row commits
 // nothing, and every bad row is reported with its file, line, column and
@@ -17,9 +20,11 @@ import (
 	"log/slog"
 	"time"
 
+	"meter-sync/domain"
 	"meter-sync/interchange"
 	"meter-sync/store"
 	"meter-sync/tabular"
+	"meter-sync/vee"
 )
 
 // Options describe one import.
@@ -37,6 +42,15 @@ type Options struct {
 	// the total.
 	Progress func(done, total int64)
 	Logger   *slog.Logger
+
+	// Reader (抄表员编号) and Cycle are whose readings, for which month, a
+	// readings file holds; both are required for Kind readings and refused
+	// for the other kinds.
+	Reader string
+	Cycle  domain.Month
+	// Validation are the thresholds readings are validated with; nil means
+	// vee.DefaultParams(). A zero Now is set to the import's clock.
+	Validation *vee.Params
 }
 
 // Result says what an import did.
@@ -48,12 +62,30 @@ type Result struct {
 	Created     int
 	Updated     int
 	Unchanged   int
+	Skipped     int // readings rows with no reading in them (a route file's households not read)
 	Rejected    int
 	Committed   bool
 	RejectsPath string           // written only with Partial and bad rows
 	Errors      []*tabular.Error // the first MaxErrors bad rows
 	Duration    time.Duration
+	// Anomalies counts, by code, the anomalies of the reader's cycle after a
+	// readings import, whatever their status; AnomalyChanges says what the
+	// import did to them.
+	Anomalies      map[string]int
+	AnomalyChanges AnomalyChanges
 }
+
+// AnomalyChanges counts what validating a reader's readings did to the
+// stored anomalies of the cycle.
+type AnomalyChanges struct {
+	Added   int // found for the first time
+	Updated int // open, found again with other evidence
+	Removed int // open, no longer found
+	Kept    int // decided by a reviewer, left as they are
+}
+
+// Changed reports whether the import changed any stored anomaly.
+func (c AnomalyChanges) Changed() bool { return c.Added+c.Updated+c.Removed > 0 }
 
 // MaxErrors bounds Result.Errors; Rejected counts them all.
 const MaxErrors = 200
@@ -62,9 +94,11 @@ const MaxErrors = 200
 // committed.
 var ErrBadRows = errors.New("masterdata: file has bad rows; nothing committed")
 
-// Kinds lists the kinds Import accepts, in the order a whole city is best
-// imported: readers first, so that households go straight to their reader's
-// route instead of moving there when their book is assigned.
+// Kinds lists the master kinds Import accepts, in the order a whole city is
+// best imported: readers first, so that households go straight to their
+// reader's route instead of moving there when their book is assigned.
+// Import also accepts interchange.Readings, one reader's cycle at a time
+// (Options.Reader and Options.Cycle), once the master files are in.
 func Kinds() []interchange.Kind {
 	return []interchange.Kind{interchange.Readers, interchange.Customers, interchange.History,
 		interchange.ICPurchases, interchange.MeterChanges}
@@ -77,7 +111,10 @@ func Import(st store.Store, opt Options) (Result, error) {
 	res := Result{File: opt.Path, Kind: opt.Kind}
 	newHandler, ok := handlers[opt.Kind]
 	if !ok {
-		return res, fmt.Errorf("masterdata: unknown kind %q (want one of %v)", opt.Kind, Kinds())
+		return res, fmt.Errorf("masterdata: unknown kind %q (want one of %v or %s)", opt.Kind, Kinds(), interchange.Readings)
+	}
+	if err := checkReaderCycle(opt); err != nil {
+		return res, err
 	}
 	schema, _ := interchange.SchemaOf(opt.Kind)
 	r, err := tabular.Open(opt.Path, schema, tabular.Options{Encoding: opt.Encoding})
@@ -91,15 +128,7 @@ func Import(st store.Store, opt Options) (Result, error) {
 		rejects = &rejectWriter{path: opt.RejectsPath, schema: schema}
 	}
 	run := &run{opt: opt, r: r, res: &res, rejects: rejects}
-	err = st.Update(func(tx store.Tx) error {
-		if err := run.rows(tx, newHandler(run)); err != nil {
-			return err
-		}
-		if res.Rejected > 0 && !opt.Partial {
-			return ErrBadRows
-		}
-		return run.auditSummary(tx)
-	})
+	err = st.Update(func(tx store.Tx) error { return run.all(tx, newHandler(run)) })
 	res.Duration = opt.Now().Sub(start)
 	if rejects != nil {
 		if cerr := rejects.close(); cerr != nil && err == nil {
@@ -108,16 +137,28 @@ func Import(st store.Store, opt Options) (Result, error) {
 		res.RejectsPath = rejects.written()
 	}
 	if err != nil {
-		res.Created, res.Updated, res.Unchanged = 0, 0, 0
+		res.Created, res.Updated, res.Unchanged, res.Skipped = 0, 0, 0, 0
+		res.Anomalies, res.AnomalyChanges = nil, AnomalyChanges{}
 		if errors.Is(err, ErrBadRows) {
 			err = fmt.Errorf("%w: %d bad rows in %s, first: %v", ErrBadRows, res.Rejected, opt.Path, res.Errors[0])
 		}
 		return res, err
 	}
 	res.Committed = true
-	opt.Logger.Info("import", "kind", opt.Kind, "file", opt.Path, "rows", res.Rows, "created", res.Created,
-		"updated", res.Updated, "unchanged", res.Unchanged, "rejected", res.Rejected, "took", res.Duration)
+	opt.Logger.Info("import", logAttrs(opt, res)...)
 	return res, nil
+}
+
+// logAttrs says what an import did, for the log.
+func logAttrs(opt Options, res Result) []any {
+	attrs := []any{"kind", opt.Kind, "file", opt.Path, "rows", res.Rows, "created", res.Created,
+		"updated", res.Updated, "unchanged", res.Unchanged, "rejected", res.Rejected, "took", res.Duration}
+	if opt.Kind == interchange.Readings {
+		attrs = append(attrs, "reader", opt.Reader, "cycle", opt.Cycle.String(), "not_read", res.Skipped,
+			"anomalies", res.Anomalies, "anomalies_added", res.AnomalyChanges.Added,
+			"anomalies_updated", res.AnomalyChanges.Updated, "anomalies_removed", res.AnomalyChanges.Removed)
+	}
+	return attrs
 }
 
 func withDefaults(opt Options) Options {
@@ -136,6 +177,21 @@ func withDefaults(opt Options) Options {
 	return opt
 }
 
+// checkReaderCycle requires Reader and Cycle for a readings file and refuses
+// them for the other kinds, which belong to no reader or cycle.
+func checkReaderCycle(opt Options) error {
+	if opt.Kind == interchange.Readings {
+		if opt.Reader == "" || opt.Cycle == 0 {
+			return fmt.Errorf("masterdata: a readings file needs its reader (抄表员编号) and cycle")
+		}
+		return nil
+	}
+	if opt.Reader != "" || opt.Cycle != 0 {
+		return fmt.Errorf("masterdata: a reader and a cycle belong to readings files, not %s", opt.Kind)
+	}
+	return nil
+}
+
 // handler is one kind's import: decode turns a row's cells into a record and
 // runs beside the store's transaction, on its own goroutine; apply stores a
 // decoded record inside the transaction.
@@ -144,12 +200,24 @@ type handler interface {
 	apply(tx store.Tx, d *decoded) (outcome, error)
 }
 
+// starter is a handler with work to do in the transaction before the rows.
+type starter interface {
+	start(tx store.Tx) error
+}
+
+// finisher is a handler with work to do in the transaction after the rows,
+// when they are all stored (or, with Partial, the good ones).
+type finisher interface {
+	finish(tx store.Tx) error
+}
+
 type outcome int
 
 const (
 	unchanged outcome = iota
 	created
 	updated
+	skipped // a row with nothing to store
 )
 
 var handlers = map[interchange.Kind]func(*run) handler{
@@ -158,6 +226,7 @@ var handlers = map[interchange.Kind]func(*run) handler{
 	interchange.History:      newHistoryHandler,
 	interchange.ICPurchases:  newPurchaseHandler,
 	interchange.MeterChanges: newMeterChangeHandler,
+	interchange.Readings:     newReadingHandler,
 }
 
 // run is the state of one import.
@@ -215,6 +284,27 @@ func (u *run) rows(tx store.Tx, h handler) error {
 	}
 	u.progress()
 	return nil
+}
+
+// all is the whole import inside its transaction.
+func (u *run) all(tx store.Tx, h handler) error {
+	if s, ok := h.(starter); ok {
+		if err := s.start(tx); err != nil {
+			return err
+		}
+	}
+	if err := u.rows(tx, h); err != nil {
+		return err
+	}
+	if u.res.Rejected > 0 && !u.opt.Partial {
+		return ErrBadRows
+	}
+	if f, ok := h.(finisher); ok {
+		if err := f.finish(tx); err != nil {
+			return err
+		}
+	}
+	return u.auditSummary(tx)
 }
 
 // readAll reads rows into batches of cells; a fatal error ends the stream.
@@ -306,6 +396,8 @@ func (u *run) count(out outcome) {
 		u.res.Created++
 	case updated:
 		u.res.Updated++
+	case skipped:
+		u.res.Skipped++
 	default:
 		u.res.Unchanged++
 	}
@@ -367,12 +459,21 @@ func (u *run) audit(tx store.Tx, action, key string, d *decoded, before, after a
 // auditSummary records the import itself; each created record is not audited
 // one by one (a first import of a city would double the store), each update is.
 func (u *run) auditSummary(tx store.Tx) error {
-	if u.res.Created == 0 && u.res.Updated == 0 {
+	res := u.res
+	if res.Created == 0 && res.Updated == 0 && !res.AnomalyChanges.Changed() {
 		return nil
 	}
+	key := u.opt.Path
 	note := fmt.Sprintf("rows %d, created %d, updated %d, unchanged %d, rejected %d",
-		u.res.Rows, u.res.Created, u.res.Updated, u.res.Unchanged, u.res.Rejected)
+		res.Rows, res.Created, res.Updated, res.Unchanged, res.Rejected)
+	if u.opt.Kind == interchange.Readings {
+		ac := res.AnomalyChanges
+		key = u.opt.Reader
+		note = fmt.Sprintf("%s %s (%s): rows %d, new readings %d, new versions %d, unchanged %d, not read %d, rejected %d; "+
+			"anomalies added %d, updated %d, removed %d, kept %d", u.opt.Reader, u.opt.Cycle, u.opt.Path, res.Rows,
+			res.Created, res.Updated, res.Unchanged, res.Skipped, res.Rejected, ac.Added, ac.Updated, ac.Removed, ac.Kept)
+	}
 	_, err := tx.AppendAudit(store.AuditEntry{At: u.opt.Now(), Actor: u.opt.Actor,
-		Action: "import." + string(u.opt.Kind), Key: u.opt.Path, Note: note})
+		Action: "import." + string(u.opt.Kind), Key: key, Note: note})
 	return err
 }

@@ -71,6 +71,22 @@ type Readings interface {
 	// ReadingVersions lists every version of a household's reading for a
 	// cycle, oldest first.
 	ReadingVersions(customerID string, cycle domain.Month) ([]domain.ReadingVersion, error)
+	// ReadingsOf lists every version of every reading that reader brought
+	// back for cycle (Reading.ReaderID), by household in key order, each
+	// household's oldest first: households off the reader's route included.
+	ReadingsOf(cycle domain.Month, reader string) ([]domain.ReadingVersion, error)
+}
+
+// ReviewQueue reads the anomalies that reading validation found.
+type ReviewQueue interface {
+	// Anomaly returns one anomaly, or ErrNotFound.
+	Anomaly(k AnomalyKey) (Anomaly, error)
+	// Anomalies lists a reader's anomalies of a cycle in key order
+	// (household, then code): one range scan.
+	Anomalies(cycle domain.Month, reader string) ([]Anomaly, error)
+	// AnomaliesOfCycle lists every reader's anomalies of a cycle in key
+	// order (reader, household, code).
+	AnomaliesOfCycle(cycle domain.Month) ([]Anomaly, error)
 }
 
 // AuditLog reads the audit trail.
@@ -115,6 +131,7 @@ type ReadTx interface {
 	Customers
 	Routes
 	Readings
+	ReviewQueue
 	AuditLog
 	Accounts
 }
@@ -138,6 +155,13 @@ type Tx interface {
 	// already says the same (domain.NextVersion); it returns the version as
 	// stored, with its number.
 	AppendReading(v domain.ReadingVersion) (stored domain.ReadingVersion, changed bool, err error)
+	// PutAnomaly creates or replaces an anomaly if a.Version is the version
+	// stored (0 for none), else it refuses with ErrConflict; it returns the
+	// record as stored, its Version one more.
+	PutAnomaly(a Anomaly) (stored Anomaly, err error)
+	// DeleteAnomaly removes an anomaly if version is the version stored,
+	// else it refuses with ErrConflict; ErrNotFound if there is none.
+	DeleteAnomaly(k AnomalyKey, version int) error
 	// AppendAudit appends an entry, giving it the next Seq.
 	AppendAudit(e AuditEntry) (uint64, error)
 	PutAccount(a account.Account) (before *account.Account, changed bool, err error)

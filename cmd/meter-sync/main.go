@@ -3,6 +3,9 @@
 //
 //	meter-sync serve --demo          run the back office on a generated city
 //	meter-sync import --kind customers --file customers.csv
+//	meter-sync import --kind readings --reader R001 --cycle 2026-01 --file R001.csv
+//	meter-sync export-route --reader R001 --cycle 2026-01 --out R001.xlsx
+//	meter-sync anomalies --cycle 2026-01 --reader R001 --format json
 //	meter-sync fixtures --households 1000000 --seed 1 --out city/
 //	meter-sync backup --out backup.db
 //	meter-sync user add --id zhangsan --name 张三 --role clerk
@@ -32,15 +35,17 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":    {"run the server (HTTP API and back office)", runServe},
-	"import":   {"import a CIS master file (customers, readers, history, ic_purchases, meter_changes)", runImport},
-	"fixtures": {"generate a realistic city's master and readings files", runFixtures},
-	"backup":   {"write a consistent copy of the store, also while the server runs", runBackup},
-	"restore":  {"replace the store with a backup (the server must be stopped)", runRestore},
-	"check":    {"check the store's consistency", runCheck},
-	"config":   {"print the documented default configuration file", runConfig},
-	"user":     {"manage accounts and API tokens (add, passwd, disable, enable, role, list, token, tokens, revoke-token)", runUser},
-	"device":   {"manage paired handhelds (pair, list, revoke)", runDevice},
+	"serve":        {"run the server (HTTP API and back office)", runServe},
+	"import":       {"import a CIS master file (customers, readers, history, ic_purchases, meter_changes) or a reader's readings", runImport},
+	"export-route": {"write a reader's route for a month as a CSV or XLSX file for a file-based handheld", runExportRoute},
+	"anomalies":    {"list the anomalies reading validation found in a month, as CSV or JSON", runAnomalies},
+	"fixtures":     {"generate a realistic city's master and readings files", runFixtures},
+	"backup":       {"write a consistent copy of the store, also while the server runs", runBackup},
+	"restore":      {"replace the store with a backup (the server must be stopped)", runRestore},
+	"check":        {"check the store's consistency", runCheck},
+	"config":       {"print the documented default configuration file", runConfig},
+	"user":         {"manage accounts and API tokens (add, passwd, disable, enable, role, list, token, tokens, revoke-token)", runUser},
+	"device":       {"manage paired handhelds (pair, list, revoke)", runDevice},
 }
 
 // env is what every command shares: where it reads and writes.
@@ -93,7 +98,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun meter-sync <command> --help for its flags.")
 }

@@ -11,7 +11,9 @@ import (
 
 // Check implements store.Store: bbolt's own page check, then the store's
 // invariants: every household has exactly one route-index entry, under the
-// reader of its book's latest assignment, and every entry names its household.
+// reader of its book's latest assignment, and every entry names its household;
+// the reading index lists exactly the readers and households of the reading
+// versions; every anomaly decodes and is filed under its own key.
 func (s *DB) Check() error {
 	return s.db.View(func(btx *bbolt.Tx) error {
 		var errs []error
@@ -26,7 +28,10 @@ func (s *DB) Check() error {
 			}
 		}
 		if len(errs) == 0 {
-			errs = append(errs, checkRouteIndex(newTx(btx))...)
+			t := newTx(btx)
+			errs = append(errs, checkRouteIndex(t)...)
+			errs = append(errs, checkReadingIndex(t)...)
+			errs = append(errs, checkAnomalies(t)...)
 		}
 		if len(errs) > 0 {
 			return fmt.Errorf("store/bolt: check %s: %w", s.path, errors.Join(errs...))
@@ -59,5 +64,50 @@ func checkRouteIndex(t *tx) []error {
 	if n, _ := t.CountCustomers(); n != entries {
 		fail("route index has %d entries for %d customers", entries, n)
 	}
+	return errs
+}
+
+func checkReadingIndex(t *tx) []error {
+	var errs []error
+	fail := func(format string, args ...any) {
+		if len(errs) < 20 {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	index := t.b(bucketReadingIndex)
+	want := map[string]bool{}
+	t.b(bucketReadings).ForEach(func(k, v []byte) error {
+		var rv domain.ReadingVersion
+		if err := decodeReadingVersion(v, &rv); err != nil {
+			fail("reading %x: %v", k, err)
+			return nil
+		}
+		if string(readingKey(rv.CustomerID, rv.Cycle, rv.Version)) != string(k) {
+			fail("reading %x filed under another key", k)
+		}
+		ik := readingIndexKey(rv.Cycle, rv.ReaderID, rv.CustomerID)
+		if !want[string(ik)] && index.Get(ik) == nil {
+			fail("reading %s %s v%d of reader %q missing from the reading index", rv.CustomerID, rv.Cycle, rv.Version, rv.ReaderID)
+		}
+		want[string(ik)] = true
+		return nil
+	})
+	index.ForEach(func(k, _ []byte) error {
+		if !want[string(k)] {
+			fail("reading index entry %x names no reading", k)
+		}
+		return nil
+	})
+	return errs
+}
+
+func checkAnomalies(t *tx) []error {
+	var errs []error
+	t.b(bucketAnomalies).ForEach(func(k, v []byte) error {
+		if _, err := decodeAnomaly(k, v); err != nil && len(errs) < 20 {
+			errs = append(errs, err)
+		}
+		return nil
+	})
 	return errs
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"meter-sync/domain"
+	"meter-sync/store"
 )
 
 // Bucket names. Keys that start with a household or reader id prefix it with
@@ -19,17 +20,20 @@ var (
 	bucketHistory   = []byte("history")      // 用户编号 ‖ date → reading
 	bucketPurchases = []byte("ic_purchases") // 用户编号 ‖ instant ‖ n → volume
 	bucketChanges   = []byte("meter_changes")
-	bucketReadings  = []byte("readings") // 用户编号 ‖ cycle ‖ version → reading version (JSON)
-	bucketAudit     = []byte("audit")    // seq → entry (JSON)
-	bucketAccounts  = []byte("accounts") // account id → account (JSON)
-	bucketSessions  = []byte("sessions") // SHA-256 of the cookie → session (JSON)
-	bucketTokens    = []byte("tokens")   // token id → token (JSON)
-	bucketDevices   = []byte("devices")  // handheld id → device (JSON)
+	bucketReadings  = []byte("readings") // 用户编号 ‖ cycle ‖ version → reading version (binary, codec.go)
+	// cycle ‖ reader ‖ 用户编号 → nothing: whose readings a reader brought back
+	bucketReadingIndex = []byte("reading_index")
+	bucketAnomalies    = []byte("anomalies") // cycle ‖ reader ‖ 用户编号 ‖ code → anomaly (JSON)
+	bucketAudit        = []byte("audit")     // seq → entry (JSON)
+	bucketAccounts     = []byte("accounts")  // account id → account (JSON)
+	bucketSessions     = []byte("sessions")  // SHA-256 of the cookie → session (JSON)
+	bucketTokens       = []byte("tokens")    // token id → token (JSON)
+	bucketDevices      = []byte("devices")   // handheld id → device (JSON)
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketCustomers, bucketRoute, bucketReaders, bucketAssign,
-	bucketHistory, bucketPurchases, bucketChanges, bucketReadings, bucketAudit,
-	bucketAccounts, bucketSessions, bucketTokens, bucketDevices}
+	bucketHistory, bucketPurchases, bucketChanges, bucketReadings, bucketReadingIndex, bucketAnomalies,
+	bucketAudit, bucketAccounts, bucketSessions, bucketTokens, bucketDevices}
 
 // idPrefix is len(id) ‖ id.
 func idPrefix(id string, extra int) []byte {
@@ -98,6 +102,28 @@ func readingPrefix(id string, cycle domain.Month) []byte {
 
 func readingKey(id string, cycle domain.Month, version int) []byte {
 	return binary.BigEndian.AppendUint32(readingPrefix(id, cycle), uint32(version))
+}
+
+// cycleReaderPrefix is cycle ‖ reader: one reader's cycle, in the reading
+// index and the anomalies alike.
+func cycleReaderPrefix(cycle domain.Month, reader string) []byte {
+	return append(monthBytes(cycle), idPrefix(reader, 0)...)
+}
+
+func readingIndexKey(cycle domain.Month, reader, id string) []byte {
+	return append(cycleReaderPrefix(cycle, reader), idPrefix(id, 0)...)
+}
+
+func anomalyKey(k store.AnomalyKey) []byte {
+	return append(readingIndexKey(k.Cycle, k.ReaderID, k.CustomerID), idPrefix(k.Code, 0)...)
+}
+
+// splitID takes a length-prefixed id off the front of b.
+func splitID(b []byte) (id string, rest []byte, ok bool) {
+	if len(b) == 0 || len(b) < 1+int(b[0]) {
+		return "", nil, false
+	}
+	return string(b[1 : 1+int(b[0])]), b[1+int(b[0]):], true
 }
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }

@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
@@ -110,7 +109,7 @@ func (t *tx) ReadingVersions(id string, cycle domain.Month) ([]domain.ReadingVer
 	var out []domain.ReadingVersion
 	err := scanPrefix(t.b(bucketReadings), readingPrefix(id, cycle), func(k, v []byte) error {
 		var rv domain.ReadingVersion
-		if err := json.Unmarshal(v, &rv); err != nil {
+		if err := decodeReadingVersion(v, &rv); err != nil {
 			return fmt.Errorf("reading %x: %w", k, err)
 		}
 		out = append(out, rv)
@@ -130,9 +129,29 @@ func (t *tx) AppendReading(v domain.ReadingVersion) (domain.ReadingVersion, bool
 		return versions[len(versions)-1], false, nil
 	}
 	v.Version = next
-	raw, err := json.Marshal(v)
-	if err != nil {
+	if err := t.b(bucketReadings).Put(readingKey(v.CustomerID, v.Cycle, v.Version), encodeReadingVersion(&v)); err != nil {
 		return v, false, err
 	}
-	return v, true, t.b(bucketReadings).Put(readingKey(v.CustomerID, v.Cycle, v.Version), raw)
+	return v, true, t.b(bucketReadingIndex).Put(readingIndexKey(v.Cycle, v.ReaderID, v.CustomerID), nil)
+}
+
+// ReadingsOf implements store.Readings: one range scan of the reading
+// index, then each household's versions.
+func (t *tx) ReadingsOf(cycle domain.Month, reader string) ([]domain.ReadingVersion, error) {
+	var out []domain.ReadingVersion
+	prefix := cycleReaderPrefix(cycle, reader)
+	err := scanPrefix(t.b(bucketReadingIndex), prefix, func(k, _ []byte) error {
+		id, rest, ok := splitID(k[len(prefix):])
+		if !ok || len(rest) != 0 {
+			return fmt.Errorf("reading index key %x: %w", k, errCorrupt)
+		}
+		vs, err := t.ReadingVersions(id, cycle)
+		for _, v := range vs {
+			if v.ReaderID == reader {
+				out = append(out, v)
+			}
+		}
+		return err
+	})
+	return out, err
 }

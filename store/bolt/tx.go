@@ -147,6 +147,12 @@ func (t *tx) put(name []byte, b *bbolt.Bucket, key, val []byte) error {
 
 // readerOfBook is the reader of the book's latest assignment.
 func (t *tx) readerOfBook(book string) string {
+	t.loadLatest()
+	return t.latest[book]
+}
+
+// loadLatest fills t.latest on first use.
+func (t *tx) loadLatest() {
 	if t.latest == nil {
 		t.latest = map[string]string{}
 		t.b(bucketAssign).ForEach(func(k, v []byte) error {
@@ -154,7 +160,6 @@ func (t *tx) readerOfBook(book string) string {
 			return nil
 		})
 	}
-	return t.latest[book]
 }
 
 // reloadBook refreshes the cached latest reader of one book.
@@ -272,7 +277,7 @@ func (t *tx) Route(reader string, m domain.Month) ([]domain.Customer, error) {
 		return nil, err
 	}
 	books := domain.BooksOf(as, reader, m)
-	if slices.Equal(books, t.currentBooks(as, reader)) {
+	if slices.Equal(books, t.currentBooks(reader)) {
 		return t.scanRoute(idPrefix(reader, 0), m)
 	}
 	// The reader's books in m differ from today's (a rotation since): scan
@@ -289,11 +294,12 @@ func (t *tx) Route(reader string, m domain.Month) ([]domain.Customer, error) {
 }
 
 // currentBooks lists, sorted, the books indexed under reader.
-func (t *tx) currentBooks(as []domain.Assignment, reader string) []string {
+func (t *tx) currentBooks(reader string) []string {
+	t.loadLatest()
 	var books []string
-	for _, a := range as {
-		if t.readerOfBook(a.Book) == reader && !slices.Contains(books, a.Book) {
-			books = append(books, a.Book)
+	for book, r := range t.latest {
+		if r == reader {
+			books = append(books, book)
 		}
 	}
 	slices.Sort(books)
