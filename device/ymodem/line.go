@@ -9,19 +9,6 @@ import (
 	"time"
 )
 
-// Reading: Send and Receive read rw in a goroutine of their own, so that a
-// Read that blocks does not stop them from keeping time. Before they return
-// they stop it: at once if rw has SetReadDeadline (an *os.File opened on a
-// tty or pty, a net.Conn), else when its Read next returns; a serial port
-// with a read timeout returns regularly. Bytes read after the end of a
-// session are dropped.
-//
-// Writing: a Write that blocks (a stalled flow control, a peer gone from a
-// net.Pipe) is given up a second after the context ends, if rw has
-// SetWriteDeadline; the second lets the CANs that tell the peer out.
-//
-// Send and Receive leave rw with no read or write deadline set.
-
 // errDeadline is the protocol's own deadline passing, not an error.
 var errDeadline = errors.New("deadline")
 

@@ -55,7 +55,7 @@
 //	                                  ACK
 //	EOT
 //	                                  NAK   (the spec's confirmation;
-//	EOT                                      lrzsz's rb ACKs at once)
+//	EOT                                      lrzsz's rb ACKs the first)
 //	                                  ACK C
 //	   ... the next file's header, or:
 //	SOH 00 FF NUL[128] CRC CRC
@@ -65,4 +65,19 @@
 // received yet) and sent again; a block received twice, because its ACK was
 // lost, is acknowledged again and kept once. Ten failures in a row end the
 // session, which either side may also abort with CAN CAN.
+//
+// Single-byte answers carry no check, so both machines guard against taking
+// noise or a stale byte for one, as lrzsz does where it can:
+//
+//   - The Receiver waits for the line to be quiet (100 ms) after a bad block
+//     or garbage before it asks again, so the rest of a damaged frame is not
+//     read as a new one; and after a first EOT before it believes it, so an
+//     EOT byte inside a damaged frame does not end the file.
+//   - The Sender drops whatever arrived together with the byte that has it
+//     send something new: it was sent before the receiver could see the new
+//     frame (an ACK doubled, 'C's sent while nobody listened), and taken for
+//     the answer to it would put the two sides out of step.
+//   - The Sender waits much longer than the Receiver (30 s against 10 s)
+//     before sending a block again unasked: the receiver drives
+//     retransmission, and a block sent again by both at once arrives twice.
 package ymodem

@@ -125,6 +125,35 @@ func TestReceiverNoisyEOT(t *testing.T) {
 	}
 }
 
+func TestReceiverNoiseBeforeHeader(t *testing.T) {
+	s := newRxScript(t)
+	s.expect(WantCRC)
+	s.feed([]byte("\r\nHH-200 v2.1 ready\r\n")) // a handheld's banner
+	s.expect()
+	if s.out.Problem == nil || s.out.Done {
+		t.Fatalf("noise: problem %v, done %v", s.out.Problem, s.out.Done)
+	}
+	s.wait() // the line is quiet again: ask again
+	s.expect(WantCRC)
+	s.feed(headerOf(t, FileInfo{Name: "a.csv", Size: 1}))
+	s.expect(ACK, WantCRC)
+
+	// Noise that never stops ends the wait for a header, not sooner.
+	s = newRxScript(t)
+	for i := 0; i < 10000 && !s.out.Done; i++ {
+		next := s.now.Add(50 * time.Millisecond) // quicker than the purge's quiet
+		if !s.out.Deadline.After(next) {
+			s.wait()
+			continue
+		}
+		s.now = next
+		s.feed([]byte("noise"))
+	}
+	if s.out.Err == nil || !strings.HasPrefix(s.out.Err.Error(), "ymodem: header: no ") || s.now.Sub(time.Unix(1000, 0)) < time.Minute {
+		t.Errorf("after %v: %v", s.now.Sub(time.Unix(1000, 0)), s.out.Err)
+	}
+}
+
 func TestReceiverDuplicate(t *testing.T) {
 	s := newRxScript(t)
 	s.feed(headerOf(t, FileInfo{Name: "a.csv", Size: 200}))
@@ -361,5 +390,44 @@ func TestSenderClosed(t *testing.T) {
 	x.take(x.s.Closed(hangup))
 	if !x.out.Done || x.out.Err != nil || x.out.Problem == nil {
 		t.Errorf("closed awaiting the end-of-batch ACK: done %v, err %v, problem %v", x.out.Done, x.out.Err, x.out.Problem)
+	}
+}
+
+func TestSenderEndOfFile(t *testing.T) {
+	start := func(size int64) *txScript {
+		x := &txScript{t: t, s: NewSender(SenderConfig{}), now: time.Unix(1000, 0)}
+		x.take(x.s.Start(x.now))
+		x.feed('C')
+		x.take(x.s.File(&FileInfo{Name: "a", Size: size}, x.now))
+		x.feed(ACK, 'C')
+		if size > 0 {
+			x.take(x.s.Data(make([]byte, size), x.now))
+			x.feed(ACK)
+		}
+		x.wrote = nil
+		return x
+	}
+
+	// A 'C' after data: the receiver took the EOT, its ACK was lost.
+	x := start(10)
+	x.feed('C')
+	if x.out.Need != NeedFile || !x.out.FileDone || len(x.wrote) > 0 {
+		t.Errorf("'C' after the EOT of a file with data: need %v, file done %v, wrote % x", x.out.Need, x.out.FileDone, x.wrote)
+	}
+	// Of an empty file, a 'C' still asks for its data: send the EOT again.
+	x = start(0)
+	x.feed('C')
+	if x.out.FileDone || !bytes.Equal(x.wrote, []byte{EOT}) {
+		t.Errorf("'C' after the EOT of an empty file: file done %v, wrote % x", x.out.FileDone, x.wrote)
+	}
+
+	// No ACK for the end of the batch: every file was acknowledged.
+	x = start(10)
+	x.feed(ACK, 'C')
+	x.take(x.s.File(nil, x.now))
+	x.now = x.out.Deadline
+	x.take(x.s.Timeout(x.now))
+	if !x.out.Done || x.out.Err != nil || x.out.Problem == nil {
+		t.Errorf("no ACK for the end of the batch: done %v, err %v, problem %v", x.out.Done, x.out.Err, x.out.Problem)
 	}
 }

@@ -166,13 +166,14 @@ func (s *Sender) Read(p []byte, now time.Time) SendOutput {
 			continue
 		}
 		s.lastCAN = false
-		prev := s.state
 		if out, ok := s.answer(b, now); ok {
 			out.Consumed = i + 1
-			if prev == txStart || prev == txBlockAck {
-				// Whatever came with this answer is stale: more 'C's sent
-				// while nobody listened, or an ACK or NAK sent twice, which
-				// would be taken for the next block's.
+			if len(out.Write) > 0 || out.Need != NeedNothing {
+				// Whatever came with the byte that has us send something
+				// new is stale, sent before the receiver could see it: 'C's
+				// sent while nobody listened, an ACK or NAK doubled. Taken
+				// for the answer to the new frame, it would put the two
+				// sides out of step.
 				out.Consumed = len(p)
 			}
 			return out
@@ -221,7 +222,7 @@ func (s *Sender) answer(b byte, now time.Time) (SendOutput, bool) {
 			return SendOutput{}, false
 		}
 		if start {
-			return s.again("NAK", now)
+			return s.again(byteName(b), now)
 		}
 	case txDataStart:
 		if start {
@@ -234,7 +235,7 @@ func (s *Sender) answer(b byte, now time.Time) (SendOutput, bool) {
 			return s.next(now), true
 		}
 		if start {
-			return s.again("NAK", now)
+			return s.again(byteName(b), now)
 		}
 	case txEOTAck:
 		if b == ACK {
@@ -244,8 +245,16 @@ func (s *Sender) answer(b byte, now time.Time) (SendOutput, bool) {
 			out.FileDone = true
 			return out, true
 		}
-		if b == NAK {
-			return s.again("NAK", now)
+		if b == WantCRC && s.blocks > 0 {
+			// Once data has flowed a receiver says 'C' only to ask for
+			// the next header: it took the EOT and its ACK was lost.
+			s.state = txNeedFile
+			out := s.waiting()
+			out.FileDone = true
+			return out, true
+		}
+		if start {
+			return s.again(byteName(b), now)
 		}
 	case txEndAck:
 		if b == ACK {
@@ -255,7 +264,7 @@ func (s *Sender) answer(b byte, now time.Time) (SendOutput, bool) {
 			return out, true
 		}
 		if start {
-			return s.again("NAK", now)
+			return s.again(byteName(b), now)
 		}
 	}
 	return SendOutput{}, false
@@ -279,7 +288,7 @@ func (s *Sender) next(now time.Time) SendOutput {
 }
 
 // again sends the last frame again, or gives up after too many tries; why
-// is what the receiver said ("NAK") or "timeout".
+// is what the receiver said ("NAK", "'C'") or "timeout".
 func (s *Sender) again(why string, now time.Time) (SendOutput, bool) {
 	s.tries++
 	if s.tries > s.cfg.Retries {
@@ -337,6 +346,14 @@ func (s *Sender) Timeout(now time.Time) SendOutput {
 		return s.wait("no 'C' asking for the next header", now)
 	case txDataStart:
 		return s.wait("no 'C' asking for the data", now)
+	case txEndAck:
+		// Every file has been acknowledged; a receiver that has gone
+		// after the last one is not worth minutes of retries.
+		s.done, s.state = true, txDone
+		out := s.output()
+		out.Done = true
+		out.Problem = &Error{Block: -1, Op: "end of batch", Err: errors.New("no ACK; every file had been acknowledged")}
+		return out
 	}
 	out, _ := s.again("timeout", now)
 	return out
@@ -405,4 +422,11 @@ func (s *Sender) wrap(err error) error {
 		return &Error{File: s.file.Name, Block: 1, Err: err}
 	}
 	return &Error{File: s.file.Name, Block: s.blocks, Err: err}
+}
+
+func byteName(b byte) string {
+	if b == NAK {
+		return "NAK"
+	}
+	return fmt.Sprintf("%q", b)
 }
