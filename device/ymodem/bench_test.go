@@ -19,7 +19,7 @@ import (
 
 var benchSizes = []int{1, 4 << 20}
 
-func benchFile(b *testing.B, n int) []byte {
+func benchFile(b testing.TB, n int) []byte {
 	data := bytes.Repeat([]byte("0712,010101,100234,张三,金桥小区1幢1单元101,通气\n"), n/60+1)
 	return data[:n]
 }
