@@ -51,6 +51,13 @@ type Options struct {
 	// Validation are the thresholds readings are validated with; nil means
 	// vee.DefaultParams(). A zero Now is set to the import's clock.
 	Validation *vee.Params
+	// Source, DeviceID and ClockSkew say how readings came: a file (the
+	// default), a docked handheld's device protocol or YMODEM. Every reading
+	// version keeps them, with the skew of the handheld's clock measured at
+	// the dock (DESIGN §5.8).
+	Source    domain.Source
+	DeviceID  string
+	ClockSkew time.Duration
 }
 
 // Result says what an import did.
@@ -173,6 +180,9 @@ func withDefaults(opt Options) Options {
 	}
 	if opt.RejectsPath == "" {
 		opt.RejectsPath = opt.Path + ".rejects.csv"
+	}
+	if opt.Source == "" {
+		opt.Source = domain.FromFile
 	}
 	return opt
 }

@@ -144,7 +144,8 @@ func (h *readingHandler) apply(tx store.Tx, d *decoded) (outcome, error) {
 	if h.returned[id] {
 		why = WhyReread
 	}
-	stored, _, err := tx.AppendReading(domain.ReadingVersion{Reading: rr.Reading, Source: domain.FromFile,
+	stored, _, err := tx.AppendReading(domain.ReadingVersion{Reading: rr.Reading, Source: h.opt.Source,
+		DeviceID: h.opt.DeviceID, ClockSkew: h.opt.ClockSkew,
 		RecordedAt: h.opt.Now(), RecordedBy: h.opt.Actor, Why: why})
 	if err != nil || stored.Version == 1 {
 		return created, err
