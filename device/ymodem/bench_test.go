@@ -1,6 +1,8 @@
 package ymodem
 
 import (
+	"meter-sync/device/internal/ptytest"
+
 	"bytes"
 	"fmt"
 	"os"
@@ -32,11 +34,11 @@ func BenchmarkSendToRB(b *testing.B) {
 				data := benchFile(b, n)
 				b.SetBytes(int64(n))
 				for b.Loop() {
-					p := startPeer(b, b.TempDir(), "rb")
-					if err := Send(ctxFor(b, 5*time.Minute), p.tty, []File{{Name: "r.csv", Data: data}}, &Options{Turnaround: turn}); err != nil {
+					p := ptytest.Start(b, b.TempDir(), "rb")
+					if err := Send(ctxFor(b, 5*time.Minute), p.TTY, []File{{Name: "r.csv", Data: data}}, &Options{Turnaround: turn}); err != nil {
 						b.Fatal(err)
 					}
-					p.wait(b)
+					p.Wait(b)
 				}
 			})
 		}
@@ -54,11 +56,11 @@ func BenchmarkSBToReceive(b *testing.B) {
 				}
 				b.SetBytes(int64(n))
 				for b.Loop() {
-					p := startPeer(b, dir, "sb", append(args, "r.csv")...)
-					if _, err := Receive(ctxFor(b, 5*time.Minute), p.tty, nil); err != nil {
+					p := ptytest.Start(b, dir, "sb", append(args, "r.csv")...)
+					if _, err := Receive(ctxFor(b, 5*time.Minute), p.TTY, nil); err != nil {
 						b.Fatal(err)
 					}
-					p.wait(b)
+					p.Wait(b)
 				}
 			})
 		}
@@ -78,12 +80,12 @@ func BenchmarkSBToRB(b *testing.B) {
 			}
 			b.SetBytes(int64(n))
 			for b.Loop() {
-				needLrzsz(b)
-				master, tty := openRawPTY(b)
-				rb := startOn(b, tty, master, b.TempDir(), "rb")
-				sb := startOn(b, master, tty, src, "sb", "-k", "r.csv")
-				sb.wait(b)
-				rb.wait(b)
+				ptytest.NeedPrograms(b, "sb", "rb")
+				master, tty := ptytest.OpenRaw(b)
+				rb := ptytest.StartOn(b, tty, master, b.TempDir(), "rb")
+				sb := ptytest.StartOn(b, master, tty, src, "sb", "-k", "r.csv")
+				sb.Wait(b)
+				rb.Wait(b)
 			}
 		})
 	}
@@ -97,7 +99,7 @@ func BenchmarkSendToReceive(b *testing.B) {
 				data := benchFile(b, n)
 				b.SetBytes(int64(n))
 				for b.Loop() {
-					master, tty := openPTY(b)
+					master, tty := ptytest.Open(b)
 					// Our own end on the terminal side, opened again to be pollable.
 					term, err := os.OpenFile(tty.Name(), os.O_RDWR|syscall.O_NOCTTY, 0)
 					if err != nil {

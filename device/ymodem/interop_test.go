@@ -1,6 +1,8 @@
 package ymodem
 
 import (
+	"meter-sync/device/internal/ptytest"
+
 	"bytes"
 	"context"
 	"errors"
@@ -50,7 +52,7 @@ func ctxFor(t testing.TB, d time.Duration) context.Context {
 }
 
 // logTo returns a logger that writes into buf, for checking what was retried.
-func logTo(buf *lockedBuffer) *slog.Logger {
+func logTo(buf *ptytest.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -142,12 +144,12 @@ func TestInteropSendToRB(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			p := startPeer(t, dir, "rb")
-			var log lockedBuffer
-			if err := Send(ctxFor(t, time.Minute), p.tty, tt.files, &Options{Logger: logTo(&log)}); err != nil {
-				t.Fatalf("Send: %v\nrb: %s", err, p.stderr)
+			p := ptytest.Start(t, dir, "rb")
+			var log ptytest.Buffer
+			if err := Send(ctxFor(t, time.Minute), p.TTY, tt.files, &Options{Logger: logTo(&log)}); err != nil {
+				t.Fatalf("Send: %v\nrb: %s", err, p.Stderr)
 			}
-			p.wait(t)
+			p.Wait(t)
 			checkReceivedByRB(t, dir, tt.files)
 		})
 	}
@@ -171,12 +173,12 @@ func TestInteropSBToReceive(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			names := writeForSB(t, dir, tt.files)
-			p := startPeer(t, dir, "sb", append(tt.args, names...)...)
-			got, err := Receive(ctxFor(t, time.Minute), p.tty, nil)
+			p := ptytest.Start(t, dir, "sb", append(tt.args, names...)...)
+			got, err := Receive(ctxFor(t, time.Minute), p.TTY, nil)
 			if err != nil {
-				t.Fatalf("Receive: %v\nsb: %s", err, p.stderr)
+				t.Fatalf("Receive: %v\nsb: %s", err, p.Stderr)
 			}
-			p.wait(t)
+			p.Wait(t)
 			checkReceived(t, got, tt.files)
 		})
 	}
@@ -189,13 +191,13 @@ func TestInteropCorruption(t *testing.T) {
 
 	t.Run("our Send to rb", func(t *testing.T) {
 		dir := t.TempDir()
-		p := startPeer(t, dir, "rb")
-		line := &corrupter{File: p.tty, readAt: -1, writeAt: 100_000}
-		var log lockedBuffer
+		p := ptytest.Start(t, dir, "rb")
+		line := &corrupter{File: p.TTY, readAt: -1, writeAt: 100_000}
+		var log ptytest.Buffer
 		if err := Send(ctxFor(t, time.Minute), line, files, &Options{Logger: logTo(&log)}); err != nil {
-			t.Fatalf("Send: %v\nrb: %s", err, p.stderr)
+			t.Fatalf("Send: %v\nrb: %s", err, p.Stderr)
 		}
-		p.wait(t)
+		p.Wait(t)
 		if _, w := line.flipped(); !w {
 			t.Fatal("no byte was corrupted")
 		}
@@ -208,14 +210,14 @@ func TestInteropCorruption(t *testing.T) {
 	t.Run("sb to our Receive", func(t *testing.T) {
 		dir := t.TempDir()
 		names := writeForSB(t, dir, files)
-		p := startPeer(t, dir, "sb", append([]string{"-k"}, names...)...)
-		line := &corrupter{File: p.tty, readAt: 100_000, writeAt: -1}
-		var log lockedBuffer
+		p := ptytest.Start(t, dir, "sb", append([]string{"-k"}, names...)...)
+		line := &corrupter{File: p.TTY, readAt: 100_000, writeAt: -1}
+		var log ptytest.Buffer
 		got, err := Receive(ctxFor(t, time.Minute), line, &Options{Logger: logTo(&log)})
 		if err != nil {
-			t.Fatalf("Receive: %v\nsb: %s", err, p.stderr)
+			t.Fatalf("Receive: %v\nsb: %s", err, p.Stderr)
 		}
-		p.wait(t)
+		p.Wait(t)
 		if r, _ := line.flipped(); !r {
 			t.Fatal("no byte was corrupted")
 		}
@@ -242,15 +244,15 @@ func TestInteropPeerKilled(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := startPeer(t, t.TempDir(), "rb")
+			p := ptytest.Start(t, t.TempDir(), "rb")
 			var once sync.Once
 			opts := &Options{Progress: func(pr Progress) {
 				if pr.Done > 100_000 {
-					once.Do(func() { _ = p.cmd.Process.Signal(tt.sig) })
+					once.Do(func() { _ = p.Cmd.Process.Signal(tt.sig) })
 				}
 			}}
 			start := time.Now()
-			err := Send(ctxFor(t, 40*time.Second), p.tty, []File{{Name: "route.csv", Data: csv}}, opts)
+			err := Send(ctxFor(t, 40*time.Second), p.TTY, []File{{Name: "route.csv", Data: csv}}, opts)
 			took := time.Since(start)
 			if err == nil {
 				t.Fatal("Send succeeded")
@@ -275,15 +277,15 @@ func TestInteropPeerKilled(t *testing.T) {
 	t.Run("sb terminated", func(t *testing.T) {
 		dir := t.TempDir()
 		names := writeForSB(t, dir, []File{{Name: "readings.csv", Data: csv}})
-		p := startPeer(t, dir, "sb", append([]string{"-k"}, names...)...)
+		p := ptytest.Start(t, dir, "sb", append([]string{"-k"}, names...)...)
 		var once sync.Once
 		opts := &Options{Progress: func(pr Progress) {
 			if pr.Done > 100_000 {
-				once.Do(func() { _ = p.cmd.Process.Signal(syscall.SIGTERM) })
+				once.Do(func() { _ = p.Cmd.Process.Signal(syscall.SIGTERM) })
 			}
 		}}
 		start := time.Now()
-		files, err := Receive(ctxFor(t, 40*time.Second), p.tty, opts)
+		files, err := Receive(ctxFor(t, 40*time.Second), p.TTY, opts)
 		if err == nil || len(files) != 0 {
 			t.Fatalf("Receive gave %d files, error %v", len(files), err)
 		}
