@@ -1,8 +1,6 @@
 package ymodem
 
 import (
-	"meter-sync/device/internal/ptytest"
-
 	"bytes"
 	"fmt"
 	"os"
@@ -10,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"meter-sync/device/internal/ptytest"
 )
 
 // The benchmarks move one file over a raw pty with no pacing, so they

@@ -1,8 +1,6 @@
 package ymodem
 
 import (
-	"meter-sync/device/internal/ptytest"
-
 	"bytes"
 	"context"
 	"errors"
@@ -18,6 +16,7 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"meter-sync/device/internal/ptytest"
 	wire "meter-sync/protocol/ymodem"
 )
 
