@@ -79,4 +79,3 @@ func TestDockYMODEMNeedsReader(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNoReader", err)
 	}
 }
-
