@@ -62,7 +62,7 @@ func routeRow(seq, id, kind, state, prev, prevDate, reader string) []string {
 }
 
 // csvOf writes a file with schema's headers and rows.
-func csvOf(t *testing.T, schema tabular.Schema, rows ...[]string) []byte {
+func csvOf(t testing.TB, schema tabular.Schema, rows ...[]string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := tabular.NewCSVWriter(&buf, interchange.Headers(schema), tabular.WriteOptions{})

@@ -299,11 +299,11 @@ func decodeHousehold(r *tabular.Reader, row *tabular.Row, reader string) (Househ
 	}
 	h.PrevM3 = number(v(interchange.RtPrevReading), interchange.RtPrevReading, fail)
 	if s := v(interchange.RtPrevReadDate); s != "" {
-		t, err := interchange.ParseTime(s)
-		if err != nil {
+		if t, err := interchange.ParseTime(s); err != nil {
 			fail(interchange.RtPrevReadDate, "%v", err)
+		} else {
+			h.PrevDate = domain.DayOf(t) // a date, however the file wrote it
 		}
-		h.PrevDate = t
 	}
 	h.ICRemaining = optNumber(v(interchange.RtICRemaining), interchange.RtICRemaining, fail)
 	h.ICUsed = optNumber(v(interchange.RtICUsed), interchange.RtICUsed, fail)

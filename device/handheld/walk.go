@@ -154,14 +154,15 @@ func (g *generator) next() time.Time {
 	return g.at
 }
 
-// use is the gas used since the previous reading: 0.2 to 1.2 m³ a day, in
-// whole m³ as a register is read.
+// use is the gas used since the previous reading: 0.1 to 0.6 m³ a day (3 to
+// 18 m³ a month, a household's cooking and hot water), in whole m³ as a
+// register is read.
 func (g *generator) use(h Household, at time.Time) float64 {
 	days := 60.0
 	if !h.PrevDate.IsZero() && at.After(h.PrevDate) {
 		days = at.Sub(h.PrevDate).Hours() / 24
 	}
-	return math.Round(days * (0.2 + g.rng.Float64()))
+	return math.Round(days * (0.1 + 0.5*g.rng.Float64()))
 }
 
 // ic is an IC meter's remaining and used volumes: carried on from the route's
