@@ -232,9 +232,20 @@ func (c *Conn) step() (out []byte, next time.Time, ok bool) {
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
+		var last []byte // the last ACKs: the peer's final messages (BYE) acknowledged
+		if c.err == nil {
+			last = c.l.Output()
+		}
 		c.failLocked(ErrClosed)
 		c.mu.Unlock()
 		close(c.quit)
+		if len(last) > 0 {
+			select {
+			case <-c.runner: // so that the two writes do not interleave
+				_, _ = c.rw.Write(last)
+			case <-time.After(time.Second):
+			}
+		}
 		rd, canRead := c.rw.(interface{ SetReadDeadline(time.Time) error })
 		wd, canWrite := c.rw.(interface{ SetWriteDeadline(time.Time) error })
 		if canWrite && wd.SetWriteDeadline(time.Now()) == nil {

@@ -110,7 +110,7 @@ func (c *Conn) early(ts *dock.TransferSender, m dock.Message) (*dock.XferDone, e
 	return &d, fmt.Errorf("link: transfer %d: XFER_DONE before XFER_END", d.Xfer)
 }
 
-// stream queues the XFER_DATA, at most two windows ahead of the acks, and
+// stream queues the XFER_DATA, at most a window ahead of the acks, and
 // reports progress as acks come. A message from the receiver meanwhile
 // (a refusal, an ERROR) ends it.
 func (c *Conn) stream(ctx context.Context, ts *dock.TransferSender, progress func(done, total int64)) (*dock.XferDone, error) {
@@ -151,10 +151,11 @@ func (c *Conn) stream(ctx context.Context, ts *dock.TransferSender, progress fun
 	}
 }
 
-// fill queues data while fewer than two windows of frames wait. c.mu is
-// held.
+// fill queues data while fewer than a window of frames wait: the link
+// sends them at once, and data queued no further than that is all that is
+// sent twice when a cut-off transfer resumes. c.mu is held.
 func (c *Conn) fill(ts *dock.TransferSender) {
-	limit := 2 * c.l.Config().Window
+	limit := c.l.Config().Window
 	for c.l.Queued() < limit {
 		d, ok := ts.Next()
 		if !ok {

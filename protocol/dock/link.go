@@ -88,6 +88,22 @@ func (c LinkConfig) rto() time.Duration {
 	return max(2*line+rtoSlack, MinRTO)
 }
 
+// maxProbes is how many tail probes are sent in a row without an answer;
+// then only the timeout resends.
+const maxProbes = 2
+
+// pto returns the probe timeout: how long the line may be silent while
+// frames are in flight before the oldest is sent again. When frames
+// stream, an ACK comes back every frame time; a silence of several means
+// the last frames, which no later frame can show lost, were lost.
+func (c LinkConfig) pto() time.Duration {
+	if c.Baud <= 0 {
+		return c.rto() / 2
+	}
+	frame := time.Duration(int64(c.MaxPayload+Overhead) * 10 * int64(time.Second) / int64(c.Baud))
+	return min(4*frame+rtoSlack, c.rto())
+}
+
 // LinkStats counts what a Link did, for the docking log.
 type LinkStats struct {
 	FramesSent      int64 // message frames sent the first time
@@ -100,6 +116,7 @@ type LinkStats struct {
 	AcksReceived    int64
 	Timeouts        int64 // retransmissions for want of an ACK
 	FastRetransmits int64 // retransmissions because a later frame was acked
+	Probes          int64 // retransmissions of the oldest frame after a silence
 	BytesSent       int64 // line bytes written, all frames
 	BytesReceived   int64 // line bytes read, garbage included
 	Discarded       int64 // line bytes skipped as garbage or bad frames
@@ -129,6 +146,7 @@ type outFrame struct {
 type Link struct {
 	cfg   LinkConfig
 	rto   time.Duration
+	pto   time.Duration
 	now   time.Time
 	err   error
 	dec   *Decoder
@@ -141,6 +159,8 @@ type Link struct {
 	nsent   int    // frames of out sent at least once
 	txCount uint64 // sendings so far
 	ackedTx uint64 // the latest sending known to have arrived
+	heard   time.Time // last ACK that acknowledged something, or the start of a flight
+	probes  int       // tail probes sent since
 
 	// receiving
 	expect uint32
@@ -152,7 +172,8 @@ type Link struct {
 // NewLink returns a Link with cfg's settings.
 func NewLink(cfg LinkConfig) *Link {
 	cfg = cfg.withDefaults()
-	l := &Link{cfg: cfg, rto: cfg.rto(), held: map[uint32]Frame{}}
+	l := &Link{cfg: cfg, held: map[uint32]Frame{}}
+	l.rto, l.pto = cfg.rto(), cfg.pto()
 	l.dec = NewDecoder(recvLimit(cfg.MaxPayload))
 	return l
 }
@@ -166,7 +187,7 @@ func (l *Link) SetLimits(maxPayload, window int) error {
 	}
 	l.cfg.MaxPayload, l.cfg.Window = maxPayload, window
 	l.cfg.QueueLimit = max(l.cfg.QueueLimit, window)
-	l.rto = l.cfg.rto()
+	l.rto, l.pto = l.cfg.rto(), l.cfg.pto()
 	l.dec.SetMaxPayload(recvLimit(maxPayload))
 	return nil
 }

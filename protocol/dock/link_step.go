@@ -44,6 +44,28 @@ func (l *Link) Tick(now time.Time) {
 		l.stats.Timeouts++
 		l.retry(f)
 	}
+	l.probe(now)
+}
+
+// probe sends the oldest frame in flight again when the peer has been
+// silent for the probe timeout: its ACK shows what else is missing.
+// Probes do not count as retries; the timeout still does.
+func (l *Link) probe(now time.Time) {
+	if l.err != nil || l.probes >= maxProbes || now.Before(l.heard.Add(l.pto)) {
+		return
+	}
+	for _, f := range l.out[:l.nsent] {
+		if f.resend {
+			return
+		}
+		if !f.sacked {
+			f.resend = true
+			l.probes++
+			l.heard = now
+			l.stats.Probes++
+			return
+		}
+	}
 }
 
 // setNow records the time, and stamps frames sent before the link knew it.
@@ -54,6 +76,7 @@ func (l *Link) setNow(now time.Time) {
 				f.sentAt = now
 			}
 		}
+		l.heard = now
 	}
 	l.now = now
 }
@@ -89,6 +112,9 @@ func (l *Link) Deadline() time.Time {
 			d = t
 		}
 	}
+	if p := l.heard.Add(l.pto); !d.IsZero() && l.probes < maxProbes && p.Before(d) {
+		d = p
+	}
 	return d
 }
 
@@ -110,6 +136,9 @@ func (l *Link) Output() []byte {
 		}
 	}
 	for l.nsent < len(l.out) && l.nsent < l.cfg.Window {
+		if l.nsent == 0 { // a new flight: the silence counts from now
+			l.heard, l.probes = l.now, 0
+		}
 		f := l.out[l.nsent]
 		f.sent = true
 		l.nsent++
@@ -157,6 +186,9 @@ func (l *Link) onAck(f Frame) {
 	l.out = l.out[n:]
 	l.nsent -= int(n)
 	l.base = f.Seq
+	if n > 0 || len(sacks) > 0 {
+		l.heard, l.probes = l.now, 0
+	}
 	for _, s := range sacks {
 		if i := s - l.base; i > 0 && i < uint32(l.nsent) {
 			o := l.out[i]

@@ -103,8 +103,8 @@ func TestLinkPeerGone(t *testing.T) {
 		now = l.Deadline()
 		l.Tick(now)
 	}
-	if sends != 4 {
-		t.Errorf("frame sent %d times, want 1 + 3 retries", sends)
+	if sends != 1+3+maxProbes {
+		t.Errorf("frame sent %d times, want 1 + 3 retries + %d probes", sends, maxProbes)
 	}
 	if !errors.Is(l.Err(), ErrPeerGone) || !errors.Is(l.Send(MsgBye, 0, nil), ErrPeerGone) {
 		t.Errorf("Err %v; want ErrPeerGone from Err and Send", l.Err())
@@ -194,5 +194,31 @@ func TestLinkStaleAck(t *testing.T) {
 	l.Input(ack, simStart)
 	if l.Idle() || l.Stats().FramesBad != 1 {
 		t.Errorf("stale ACK taken: idle %v, stats %+v", l.Idle(), l.Stats())
+	}
+}
+
+// TestLinkTailLoss: the last frame of a burst is lost, so no later frame
+// shows it missing; the probe after a silence resends it well before the
+// timeout.
+func TestLinkTailLoss(t *testing.T) {
+	p := newPair(LinkConfig{Baud: 115200, RTO: 5 * time.Second}, 1, faults{})
+	lost := false
+	p.ab.lose = func(fr []byte) bool {
+		if fr[2] == byte(MsgXferEnd) && !lost {
+			lost = true
+			return true
+		}
+		return false
+	}
+	for _, typ := range []MsgType{MsgXferData, MsgXferData, MsgXferEnd} {
+		if err := p.a.Send(typ, 0, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := p.now
+	p.run(t, time.Minute, func() bool { return len(p.gotB) == 3 })
+	s := p.a.Stats()
+	if took := p.now.Sub(start); took > time.Second || s.Probes != 1 || s.Timeouts != 0 {
+		t.Errorf("recovered after %v; stats %+v", took, s)
 	}
 }

@@ -26,6 +26,7 @@ type channel struct {
 	f       faults
 	latency time.Duration
 	q       []inflight
+	lose    func(frame []byte) bool // when set, also drops the frames it picks
 }
 
 func newChannel(seed uint64, f faults) *channel {
@@ -49,7 +50,7 @@ func (c *channel) hit(p float64) bool { return p > 0 && c.rng.Float64() < p }
 func (c *channel) put(now time.Time, b []byte) {
 	for _, fr := range splitFrames(b) {
 		fr = slices.Clone(fr)
-		if c.hit(c.f.drop) {
+		if c.hit(c.f.drop) || c.lose != nil && c.lose(fr) {
 			continue
 		}
 		if c.hit(c.f.corrupt) {
@@ -113,9 +114,7 @@ func (p *pair) side(l *Link, in, out *channel, got *[]Message) {
 	if b := in.take(p.now); len(b) > 0 {
 		l.Input(b, p.now)
 	}
-	if d := l.Deadline(); !d.IsZero() && !p.now.Before(d) {
-		l.Tick(p.now)
-	}
+	l.Tick(p.now) // as the driver does before each Output
 	for _, m := range l.Deliver() {
 		*got = append(*got, m)
 		if p.onDeliver != nil {
