@@ -156,9 +156,9 @@ type Link struct {
 	out     []*outFrame
 	base    uint32
 	next    uint32
-	nsent   int    // frames of out sent at least once
-	txCount uint64 // sendings so far
-	ackedTx uint64 // the latest sending known to have arrived
+	nsent   int       // frames of out sent at least once
+	txCount uint64    // sendings so far
+	ackedTx uint64    // the latest sending known to have arrived
 	heard   time.Time // last ACK that acknowledged something, or the start of a flight
 	probes  int       // tail probes sent since
 
