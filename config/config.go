@@ -102,6 +102,11 @@ type Import struct {
 	// Encoding is the text encoding of CSV files: auto (UTF-8, with or without
 	// BOM, else GBK), utf-8 or gbk. Excel often saves Chinese CSVs as GBK.
 	Encoding string `toml:"encoding"`
+	// RouteEncoding is the text encoding of the route files written for
+	// file-based and generic (YMODEM) handhelds: utf-8-bom (as Excel
+	// wants), utf-8 or gbk (DESIGN §6). The device protocol always sends
+	// UTF-8.
+	RouteEncoding string `toml:"route_encoding"`
 }
 
 // Validation holds the thresholds of reading validation (VEE), DESIGN §5.1-5.2.
@@ -262,7 +267,7 @@ func Default() Config {
 		},
 		Store:  Store{File: "meter-sync.db", OpenTimeout: Duration{500 * time.Millisecond}},
 		Log:    Log{Level: "info", Format: "text"},
-		Import: Import{Encoding: "auto"},
+		Import: Import{Encoding: "auto", RouteEncoding: "utf-8-bom"},
 		Validation: Validation{
 			LargeVolumeFactor:        3,
 			LargeVolumeMinM3PerMonth: 30,

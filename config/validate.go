@@ -120,6 +120,7 @@ func (l Log) SlogLevel() slog.Level {
 
 func (i Import) check(p *problems) {
 	p.oneOf("import.encoding", i.Encoding, "auto", "utf-8", "gbk")
+	p.oneOf("import.route_encoding", i.RouteEncoding, "utf-8-bom", "utf-8", "gbk")
 }
 
 func (v Validation) check(p *problems) {

@@ -34,6 +34,8 @@ func TestValidate(t *testing.T) {
 
 		{"import encoding", func(c *Config) { c.Import.Encoding = "latin1" }, "import.encoding: must be one of"},
 		{"import gbk", func(c *Config) { c.Import.Encoding = "gbk" }, ""},
+		{"route encoding", func(c *Config) { c.Import.RouteEncoding = "utf-16" }, "import.route_encoding: must be one of"},
+		{"route gbk", func(c *Config) { c.Import.RouteEncoding = "gbk" }, ""},
 
 		{"factor 1", func(c *Config) { c.Validation.LargeVolumeFactor = 1 }, "validation.large_volume_factor: must be > 1, got 1"},
 		{"factor NaN", func(c *Config) { c.Validation.LargeVolumeFactor = nan() }, "validation.large_volume_factor: must be a finite number"},

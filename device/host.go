@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"meter-sync/access"
+	"meter-sync/protocol/dock"
 	"meter-sync/store"
 	"meter-sync/vee"
 )
@@ -40,8 +41,11 @@ type Options struct {
 	// (YMODEM) handhelds: "" (UTF-8 with a BOM), "utf-8-nobom" or "gbk".
 	// The device protocol always sends UTF-8 without a BOM.
 	RouteEncoding string
-	Now           func() time.Time // default time.Now
-	Logger        *slog.Logger     // default discards
+	// Link tunes the device protocol's link (window, payload size, timers);
+	// zero fields take the protocol's defaults.
+	Link   dock.LinkConfig
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger     // default discards
 }
 
 // NewHost makes a Host over st, checking devices with acc.

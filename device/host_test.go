@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -105,3 +106,5 @@ func ctxFor(t testing.TB, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

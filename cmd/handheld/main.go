@@ -9,6 +9,7 @@
 //	handheld --data DIR manage                          数据管理
 //	handheld --data DIR stats                           抄表统计
 //	handheld --data DIR readings > readings.csv         the readings waiting for upload
+//	handheld --data DIR dock --port /dev/ttyUSB0        answer the server's docking sessions
 //
 // On failure it exits non-zero with a one-line reason.
 package main
@@ -46,6 +47,7 @@ var commands = map[string]command{
 	"manage":       {"show 数据管理: what is loaded and what waits for upload", runManage},
 	"stats":        {"show 抄表统计: households to read, read, unread, estimated", runStats},
 	"readings":     {"write the readings waiting for upload as a readings CSV file", runReadings},
+	"dock":         {"wait on a serial port for the server and answer its docking sessions", runDock},
 }
 
 // env is what every command shares.

@@ -35,17 +35,19 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":        {"run the server (HTTP API and back office)", runServe},
-	"import":       {"import a CIS master file (customers, readers, history, ic_purchases, meter_changes) or a reader's readings", runImport},
-	"export-route": {"write a reader's route for a month as a CSV or XLSX file for a file-based handheld", runExportRoute},
-	"anomalies":    {"list the anomalies reading validation found in a month, as CSV or JSON", runAnomalies},
-	"fixtures":     {"generate a realistic city's master and readings files", runFixtures},
-	"backup":       {"write a consistent copy of the store, also while the server runs", runBackup},
-	"restore":      {"replace the store with a backup (the server must be stopped)", runRestore},
-	"check":        {"check the store's consistency", runCheck},
-	"config":       {"print the documented default configuration file", runConfig},
-	"user":         {"manage accounts and API tokens (add, passwd, disable, enable, role, list, token, tokens, revoke-token)", runUser},
-	"device":       {"manage paired handhelds (pair, list, revoke)", runDevice},
+	"serve":           {"run the server (HTTP API and back office)", runServe},
+	"import":          {"import a CIS master file (customers, readers, history, ic_purchases, meter_changes) or a reader's readings", runImport},
+	"export-route":    {"load a reader's route for a month onto a docked handheld (--port), or write it as a CSV or XLSX file (--out)", runExportRoute},
+	"dock":            {"dock a handheld (抄表机) on a serial port: clock, readings, re-reads, and with --cycle its next route", runDock},
+	"import-readings": {"take a docked handheld's readings into the store", runImportReadings},
+	"anomalies":       {"list the anomalies reading validation found in a month, as CSV or JSON", runAnomalies},
+	"fixtures":        {"generate a realistic city's master and readings files", runFixtures},
+	"backup":          {"write a consistent copy of the store, also while the server runs", runBackup},
+	"restore":         {"replace the store with a backup (the server must be stopped)", runRestore},
+	"check":           {"check the store's consistency", runCheck},
+	"config":          {"print the documented default configuration file", runConfig},
+	"user":            {"manage accounts and API tokens (add, passwd, disable, enable, role, list, token, tokens, revoke-token)", runUser},
+	"device":          {"manage paired handhelds (pair, list, revoke)", runDevice},
 }
 
 // env is what every command shares: where it reads and writes.

@@ -16,35 +16,36 @@ import (
 )
 
 func runExportRoute(ctx context.Context, e *env, args []string) error {
-	fs, common := newFlags(e, "export-route", "--reader R --cycle YYYY-MM --out FILE.csv|FILE.xlsx [--encoding gbk] [--data DIR]")
-	reader := fs.String("reader", "", "the reader (抄表员编号) whose route to write")
-	cycleText := fs.String("cycle", "", "the reading month `YYYY-MM`")
+	fs, f := newDockFlags(e, "export-route", "--reader R --cycle YYYY-MM (--out FILE.csv|FILE.xlsx [--encoding gbk] | --port DEV [--expect N] [--mode device|ymodem]) [--data DIR]")
 	out := fs.String("out", "", "the route `FILE`, .csv or .xlsx")
 	encoding := fs.String("encoding", "", "CSV text encoding: utf-8 (with a BOM, the default), utf-8-nobom or gbk")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *reader == "" || *cycleText == "" || *out == "" {
-		return errors.New("export-route: --reader, --cycle and --out are required")
+	if *f.reader == "" || *f.cycle == "" || (*out == "") == (*f.port == "") {
+		return errors.New("export-route: --reader, --cycle and one of --out or --port are required")
 	}
-	cycle, err := domain.ParseMonth(*cycleText)
+	if *f.port != "" {
+		return runExportRouteToPort(ctx, e, f)
+	}
+	cycle, err := domain.ParseMonth(*f.cycle)
 	if err != nil {
 		return fmt.Errorf("export-route: --cycle: %w", err)
 	}
-	cfg, err := common.loadConfig()
+	cfg, err := f.common.loadConfig()
 	if err != nil {
 		return err
 	}
-	db, err := openStore(common, cfg)
+	db, err := openStore(f.common, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := masterdata.ExportRoute(db, masterdata.ExportOptions{Reader: *reader, Cycle: cycle, Path: *out, Encoding: *encoding})
+	res, err := masterdata.ExportRoute(db, masterdata.ExportOptions{Reader: *f.reader, Cycle: cycle, Path: *out, Encoding: *encoding})
 	if err != nil {
 		return fmt.Errorf("export-route: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "route of %s for %s: %d households written to %s\n", *reader, cycle, res.Households, res.File)
+	fmt.Fprintf(e.stdout, "route of %s for %s: %d households written to %s\n", *f.reader, cycle, res.Households, res.File)
 	return nil
 }
 

@@ -92,11 +92,12 @@ func (l *Buffer) String() string {
 	return l.b.String()
 }
 
-// Peer is a program on the terminal side of a pty; the test is on the
-// master.
+// Peer is a program on the terminal side of a pty, the test on the master;
+// or a program that opens its serial port itself (StartProcess).
 type Peer struct {
 	Cmd    *exec.Cmd
-	TTY    *os.File // the master: the test's end
+	TTY    *os.File // the master: the test's end; nil for StartProcess
+	Stdout *Buffer  // for StartProcess
 	Stderr *Buffer
 	exited chan struct{} // closed when the program has exited, with err set
 	err    error
@@ -121,6 +122,28 @@ func StartOn(t testing.TB, master, tty *os.File, dir, prog string, args ...strin
 		t.Fatal(err)
 	}
 	tty.Close() // the child holds it: when it exits, reads on the master fail
+	p.watch(t)
+	return p
+}
+
+// StartProcess runs prog with args, its output in Stdout and Stderr: a
+// program that opens its serial port by path, as the handheld emulator
+// does. It is killed at the end of the test if still running.
+func StartProcess(t testing.TB, prog string, args ...string) *Peer {
+	t.Helper()
+	p := &Peer{Stdout: &Buffer{}, Stderr: &Buffer{}, exited: make(chan struct{})}
+	p.Cmd = exec.Command(prog, args...)
+	p.Cmd.Stdout, p.Cmd.Stderr = p.Stdout, p.Stderr
+	if err := p.Cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p.watch(t)
+	return p
+}
+
+// watch waits for the program in the background, and kills it at the end
+// of the test.
+func (p *Peer) watch(t testing.TB) {
 	go func() {
 		p.err = p.Cmd.Wait()
 		close(p.exited)
@@ -132,7 +155,6 @@ func StartOn(t testing.TB, master, tty *os.File, dir, prog string, args ...strin
 		case <-time.After(5 * time.Second):
 		}
 	})
-	return p
 }
 
 // Exited is closed when the program has exited.
