@@ -56,30 +56,35 @@ func (em *emulator) dock(port string) *ptytest.Peer {
 	return ptytest.StartProcess(em.t, bin.handheld, "--data", em.dir, "dock", "--port", port, "--once", "--verbose")
 }
 
-// newLine joins the server and a handheld through a simulated cable; it
-// returns the server's end, opened, and the path of the handheld's.
-func newLine(t *testing.T, opt linesim.Options) (*linesim.Line, *os.File, string) {
+// newLine joins the server and a handheld through a simulated cable.
+func newLine(t *testing.T, opt linesim.Options) *linesim.Line {
 	t.Helper()
 	l, err := linesim.New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// serverEnd opens the server's end of a line, for a Host in the test.
+func serverEnd(t *testing.T, l *linesim.Line) *os.File {
+	t.Helper()
 	a, err := l.OpenA()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	return l, a, l.B()
+	return a
 }
 
 // dockOnce docks the emulator once over a clean line and waits for it to
 // finish its side.
 func (c *testCity) dockOnce(t *testing.T, em *emulator, job Job) (Report, error) {
 	t.Helper()
-	_, a, b := newLine(t, linesim.Options{})
-	p := em.dock(b)
-	rep, err := c.host.Dock(ctxFor(t, time.Minute), a, job)
+	l := newLine(t, linesim.Options{})
+	p := em.dock(l.B())
+	rep, err := c.host.Dock(ctxFor(t, time.Minute), serverEnd(t, l), job)
 	select {
 	case <-p.Exited():
 	case <-time.After(30 * time.Second):
