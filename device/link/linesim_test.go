@@ -5,6 +5,7 @@ package link
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -47,17 +48,18 @@ type Goodput struct {
 
 // MeasureGoodput sends size incompressible bytes from the handheld end to
 // the server end of a line with opt (Baud 0 means 115200), compression off,
-// and measures the rate. Garbage is on the line before the Conns open.
-func MeasureGoodput(tb testing.TB, opt linesim.Options, size int) Goodput {
+// with link settings cfg (its Baud taken from opt), and measures the rate.
+// Garbage is on the line before the Conns open.
+func MeasureGoodput(tb testing.TB, opt linesim.Options, cfg dock.LinkConfig, size int) Goodput {
 	tb.Helper()
 	if opt.Baud == 0 {
 		opt.Baud = baud
 	}
+	cfg.Baud = opt.Baud
 	_, devF, hostF := simLine(tb, opt)
 	if _, err := devF.Write(noise(64, 99)); err != nil { // a handheld's boot noise
 		tb.Fatal(err)
 	}
-	cfg := dock.LinkConfig{Baud: opt.Baud}
 	dev, host := Open(devF, cfg, Options{}), Open(hostF, cfg, Options{})
 	defer dev.Close()
 	defer host.Close()
@@ -91,7 +93,7 @@ func TestGoodputOverLine(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			g := MeasureGoodput(t, linesim.Options{BitErrorRate: tt.ber, Seed: 7}, size)
+			g := MeasureGoodput(t, linesim.Options{BitErrorRate: tt.ber, Seed: 7}, dock.LinkConfig{}, size)
 			t.Logf("%d bytes in %v: %.0f B/s, %.1f%% of line rate; sender %+v", size, g.Took.Round(time.Millisecond), g.Rate, g.Percent, g.Sender.Link)
 			if g.Took > tt.maxTook {
 				t.Errorf("took %v, want at most %v", g.Took, tt.maxTook)
@@ -145,5 +147,26 @@ func TestPulledCable(t *testing.T) {
 	t.Logf("pulled at %d; first attempt sent %d, resumed at %d, re-sent %d bytes (window %d)", pulledAt, sent1, s.ResumedOffset, resent, window)
 	if s.ResumedOffset < pulledAt || resent > window {
 		t.Errorf("resumed at %d (pulled at %d), re-sent %d bytes, more than a window (%d)", s.ResumedOffset, pulledAt, resent, window)
+	}
+}
+
+// BenchmarkGoodput measures file transfer over a simulated 115,200-baud
+// line, compression off, for payload sizes and bit error rates; it reports
+// the share of the line rate carried (%line). Run it with -benchtime 1x:
+//
+//	go test ./device/link -run X -bench Goodput -benchtime 1x
+func BenchmarkGoodput(b *testing.B) {
+	for _, payload := range []int{256, 512, 1024} {
+		for _, ber := range []float64{0, 1e-5} {
+			b.Run(fmt.Sprintf("payload=%d/ber=%g", payload, ber), func(b *testing.B) {
+				const size = 200 << 10
+				b.SetBytes(size)
+				var pct float64
+				for b.Loop() {
+					pct = MeasureGoodput(b, linesim.Options{BitErrorRate: ber, Seed: 11}, dock.LinkConfig{MaxPayload: payload}, size).Percent
+				}
+				b.ReportMetric(pct, "%line")
+			})
+		}
 	}
 }

@@ -249,8 +249,8 @@ func TestLinkGivesUp(t *testing.T) {
 	if err := host.Flush(ctx); !errors.Is(err, ErrPeerGone) {
 		t.Errorf("Flush: %v", err)
 	}
-	if s := host.Stats().Link; s.FramesResent != 3 {
-		t.Errorf("resent %d times, want 3", s.FramesResent)
+	if s := host.Stats().Link; s.FramesResent != 3+2 || s.Probes != 2 {
+		t.Errorf("resent %d times (%d probes), want 3 retries and 2 probes", s.FramesResent, s.Probes)
 	}
 }
 
