@@ -47,6 +47,8 @@ func (h *Host) Dock(ctx context.Context, rw io.ReadWriter, job Job) (Report, err
 	defer conn.Close()
 	s := &session{h: h, conn: conn, job: job, rep: Report{Mode: "device"}}
 	err := s.run(ctx)
+	stats := conn.Stats()
+	s.rep.Link = &stats
 	if err != nil && !errors.Is(err, link.ErrPeerGone) && ctx.Err() == nil {
 		s.tell(ctx, err)
 	}
@@ -86,8 +88,12 @@ func (s *session) tell(ctx context.Context, err error) {
 
 func (s *session) hello(ctx context.Context) error {
 	cfg := s.conn.Config()
+	caps := []string{dock.CapZstd, dock.CapResume}
+	if s.h.opt.DisableCompression {
+		caps = []string{dock.CapResume}
+	}
 	hello := dock.Hello{Magic: dock.Magic, Versions: []int{dock.Version}, Role: "host",
-		Caps: []string{dock.CapZstd, dock.CapResume}, MaxPayload: cfg.MaxPayload, Window: cfg.Window}
+		Caps: caps, MaxPayload: cfg.MaxPayload, Window: cfg.Window}
 	if err := s.conn.Send(ctx, dock.MsgHello, hello); err != nil {
 		return err
 	}

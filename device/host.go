@@ -43,9 +43,14 @@ type Options struct {
 	RouteEncoding string
 	// Link tunes the device protocol's link (window, payload size, timers);
 	// zero fields take the protocol's defaults.
-	Link   dock.LinkConfig
-	Now    func() time.Time // default time.Now
-	Logger *slog.Logger     // default discards
+	Link dock.LinkConfig
+	// DisableCompression leaves "zstd" out of the capabilities the host
+	// offers in HELLO, so that every file goes identity-encoded. It is for
+	// measuring the link's own rate, and for handhelds whose decompression
+	// misbehaves; the default (false) compresses when it saves.
+	DisableCompression bool
+	Now                func() time.Time // default time.Now
+	Logger             *slog.Logger     // default discards
 }
 
 // NewHost makes a Host over st, checking devices with acc.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"meter-sync/device/link"
 	"meter-sync/device/ymodem"
 	"meter-sync/domain"
 )
@@ -63,6 +64,9 @@ type Report struct {
 	Export  *Reconciliation `json:"export,omitempty"`
 	Rereads []string        `json:"rereads,omitempty"` // households sent back for a re-read
 	Cleared int             `json:"cleared"`           // readings the handheld deleted once stored
+	// Link is what the device protocol's link did (frames sent and resent,
+	// bytes); nil for a YMODEM dock.
+	Link *link.Stats `json:"link,omitempty"`
 }
 
 // ErrNoReader is returned when a job must name a reader and does not.
