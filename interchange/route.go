@@ -24,13 +24,15 @@ const (
 	RtICRemaining
 	RtICUsed
 	RtRemark
+	RtICPurchased
 )
 
 // RouteSchema is the route file a file-based handheld (USB storage, an
 // Android handheld) is loaded with: one row per household in walking order,
 // what the reader is shown (who, where, the meter, the previous reading),
 // then the readings file's columns for the reader to fill, 抄表员编号
-// already filled. A filled route file is a readings file: the readings
+// already filled, and for an IC meter what was bought for it since it was
+// fitted, which the meter's remaining + used must add up to ([003:1585-1589]). A filled route file is a readings file: the readings
 // schema takes its columns by their headers and ignores the others.
 var RouteSchema = tabular.Schema{
 	RtSeqNo:        ReadingSchema[GSeqNo],
@@ -48,6 +50,7 @@ var RouteSchema = tabular.Schema{
 	RtICRemaining:  ReadingSchema[GICRemaining],
 	RtICUsed:       ReadingSchema[GICUsed],
 	RtRemark:       ReadingSchema[GRemark],
+	RtICPurchased:  col("ic_purchased", "IC累计购气量", false),
 }
 
 // RouteRow is one household of a route file.
@@ -59,6 +62,9 @@ type RouteRow struct {
 	PrevM3   float64
 	PrevDate time.Time
 	ReaderID string // pre-filled in 抄表员编号
+	// ICPurchasedM3 is, for an IC meter, the volume bought for it since it
+	// was fitted, up to the export; nil for other meters.
+	ICPurchasedM3 *float64
 }
 
 // EncodeRoute writes a route row, the reading's columns blank.
@@ -74,5 +80,8 @@ func EncodeRoute(r RouteRow) []string {
 	row[RtPrevReading] = FormatNumber(r.PrevM3)
 	row[RtPrevReadDate] = FormatDate(r.PrevDate)
 	row[RtReaderID] = r.ReaderID
+	if r.ICPurchasedM3 != nil {
+		row[RtICPurchased] = FormatNumber(*r.ICPurchasedM3)
+	}
 	return row
 }

@@ -41,7 +41,7 @@ func TestFilledRouteFileIsAReadingsFile(t *testing.T) {
 			t.Errorf("readings column %s missing from the route file", ReadingSchema[col].Header)
 		}
 	}
-	if got, want := r.Unknown(), []string{"用户姓名", "用户地址", "用户类型", "表状态", "上次读数", "上次抄表日期"}; !slices.Equal(got, want) {
+	if got, want := r.Unknown(), []string{"用户姓名", "用户地址", "用户类型", "表状态", "上次读数", "上次抄表日期", "IC累计购气量"}; !slices.Equal(got, want) {
 		t.Errorf("columns the readings schema ignores = %v, want %v", got, want)
 	}
 	got, err := r.Next()

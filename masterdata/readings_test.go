@@ -3,6 +3,7 @@ package masterdata
 import (
 	"errors"
 	"fmt"
+	"math"
 	"io"
 	"path/filepath"
 	"slices"
@@ -524,5 +525,52 @@ func TestRouteRowShowsThePreviousReading(t *testing.T) {
 	last := hist[len(hist)-1]
 	if err != nil || row.PrevM3 != last.ValueM3 || !row.PrevDate.Equal(last.Date) {
 		t.Errorf("route row %+v, %v; want the last reading %+v", row, err, last)
+	}
+}
+
+// TestRouteRowShowsWhatAnICMeterWasBought: an IC meter's row carries the
+// purchases since it was fitted, up to the export, so that the reader's
+// remaining + used can be checked against it; other meters' rows do not.
+func TestRouteRowShowsWhatAnICMeterWasBought(t *testing.T) {
+	db, city, _ := cityStore(t)
+	_, route := routeHousehold(t, db, city, 0)
+	export := city.Cycle.Start().Add(-24 * time.Hour)
+	checked := 0
+	err := db.View(func(tx store.ReadTx) error {
+		for i := range route {
+			c := &route[i]
+			row, err := routeRow(tx, ExportOptions{Reader: testReader, Cycle: city.Cycle, Now: func() time.Time { return export }}, c)
+			if err != nil {
+				return err
+			}
+			if c.Meter.Kind != domain.KindIC {
+				if row.ICPurchasedM3 != nil {
+					t.Errorf("%s: a %s meter's row shows purchases", c.ID, c.Meter.Kind)
+				}
+				continue
+			}
+			ps, _ := tx.Purchases(c.ID)
+			ms, _ := tx.MeterChanges(c.ID)
+			var fitted time.Time // the last exchange before the export [003:1411]
+			for _, m := range ms {
+				if m.At.Before(export) {
+					fitted = m.At
+				}
+			}
+			want := 0.0
+			for _, p := range ps {
+				if !p.At.Before(fitted) && p.At.Before(export) {
+					want += p.VolumeM3
+				}
+			}
+			if row.ICPurchasedM3 == nil || math.Abs(*row.ICPurchasedM3-want) > 1e-9 {
+				t.Errorf("%s: purchased %v, want %v", c.ID, row.ICPurchasedM3, want)
+			}
+			checked++
+		}
+		return nil
+	})
+	if err != nil || checked == 0 {
+		t.Fatalf("checked %d IC meters: %v", checked, err)
 	}
 }

@@ -3,11 +3,13 @@ package masterdata
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"meter-sync/domain"
 	"meter-sync/interchange"
 	"meter-sync/store"
 	"meter-sync/tabular"
+	"meter-sync/vee"
 )
 
 // ExportOptions describe one route file.
@@ -16,6 +18,9 @@ type ExportOptions struct {
 	Cycle    domain.Month // the month the route is read in
 	Path     string       // .csv or .xlsx
 	Encoding string       // CSV only: "" (UTF-8 with BOM, as Excel wants), "utf-8-nobom" or "gbk"
+	// Now is the export's clock (default time.Now): an IC meter's row shows
+	// what was bought up to then, or to the cycle's end if earlier.
+	Now func() time.Time
 }
 
 // ExportResult says what an export wrote.
@@ -95,5 +100,27 @@ func routeRow(tx store.ReadTx, opt ExportOptions, c *domain.Customer) (interchan
 			row.PrevM3, row.PrevDate = ch.NewStartM3, domain.DayOf(ch.At)
 		}
 	}
+	if c.Meter.Kind == domain.KindIC {
+		bought, err := tx.Purchases(c.ID)
+		if err != nil {
+			return row, err
+		}
+		sum, _ := vee.Purchased(&vee.Household{Purchases: bought, Changes: changes}, purchaseCutoff(opt))
+		row.ICPurchasedM3 = &sum
+	}
 	return row, nil
+}
+
+// purchaseCutoff is the instant up to which an IC meter's purchases are
+// shown: the export, or the end of the cycle when the route of a past
+// month is written again.
+func purchaseCutoff(opt ExportOptions) time.Time {
+	now := time.Now()
+	if opt.Now != nil {
+		now = opt.Now()
+	}
+	if end := opt.Cycle.End(); end.Before(now) {
+		return end
+	}
+	return now
 }

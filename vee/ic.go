@@ -26,6 +26,11 @@ func purchaseCutoff(in *input) (time.Time, string) {
 	return end, "抄表时间异常,截至" + when(end)
 }
 
+// Purchased is what was bought for h's meter fitted at t: every top-up
+// since the last exchange before t [003:1411], and before t. The route file
+// shows it to the reader, whose meter's remaining + used must add up to it.
+func Purchased(h *Household, t time.Time) (sum float64, fitted time.Time) { return purchased(h, t) }
+
 // purchased is what was bought for the meter fitted at t: every top-up
 // since the last exchange before t [003:1411], and before t.
 func purchased(h *Household, t time.Time) (sum float64, fitted time.Time) {

@@ -35,7 +35,10 @@ type Household struct {
 	// ICRemaining and ICUsed are the IC meter's last survey, when the file
 	// carries one: remaining + used is what the household bought.
 	ICRemaining, ICUsed *float64
-	Remark              string // 备注, e.g. why it is to be read again
+	// ICPurchased is what the server says was bought for an IC meter since
+	// it was fitted (IC累计购气量); nil when the file does not say.
+	ICPurchased *float64
+	Remark      string // 备注, e.g. why it is to be read again
 
 	Read  bool        // a reading was taken this cycle (for a re-read: since it was returned)
 	Flags domain.Flag // the flags of that reading
@@ -307,6 +310,7 @@ func decodeHousehold(r *tabular.Reader, row *tabular.Row, reader string) (Househ
 	}
 	h.ICRemaining = optNumber(v(interchange.RtICRemaining), interchange.RtICRemaining, fail)
 	h.ICUsed = optNumber(v(interchange.RtICUsed), interchange.RtICUsed, fail)
+	h.ICPurchased = optNumber(v(interchange.RtICPurchased), interchange.RtICPurchased, fail)
 	return h, errs
 }
 

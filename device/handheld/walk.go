@@ -166,14 +166,20 @@ func (g *generator) use(h Household, at time.Time) float64 {
 }
 
 // ic is an IC meter's remaining and used volumes: carried on from the route's
-// last survey, so that remaining + used still equals what was bought, or
-// plausible when the route has none (used counted from a zero start).
+// last survey, so that remaining + used still equals what was bought; or
+// split from what the server says was bought (IC累计购气量), used being what
+// the register has counted; or, with neither, plausible (used counted from
+// a zero start).
 func (g *generator) ic(h Household, use, value float64) (remaining, used *float64) {
 	var rem, u float64
-	if h.ICRemaining != nil && h.ICUsed != nil {
+	switch {
+	case h.ICRemaining != nil && h.ICUsed != nil:
 		u = *h.ICUsed + use
 		rem = math.Max(0, *h.ICRemaining-use)
-	} else {
+	case h.ICPurchased != nil:
+		u = math.Min(value, *h.ICPurchased)
+		rem = *h.ICPurchased - u
+	default:
 		u = value
 		rem = math.Round(float64(5+g.rng.IntN(1500))) / 10
 	}

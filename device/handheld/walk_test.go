@@ -107,6 +107,23 @@ func TestWalkCarriesICSurvey(t *testing.T) {
 	}
 }
 
+// TestWalkSplitsWhatWasBought: with no survey but the server's purchases
+// (IC累计购气量), remaining + used is what was bought.
+func TestWalkSplitsWhatWasBought(t *testing.T) {
+	s := newStore(t)
+	row := routeRow("0101011101", "C1", "IC卡", "通气", "150", "2025-11-05", "R001")
+	row[interchange.RtICPurchased] = "400"
+	loadRoute(t, s, csvOf(t, interchange.RouteSchema, row))
+	if _, err := Walk(s, WalkOptions{Seed: 1, Mix: &FlagMix{}, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.PendingReadings()
+	r := b.Readings[0]
+	if *r.ICUsed != r.ValueM3 || *r.ICRemaining+*r.ICUsed != 400 {
+		t.Errorf("IC reading %g: remaining %g used %g; want used = the register and remaining + used = 400 bought", r.ValueM3, *r.ICRemaining, *r.ICUsed)
+	}
+}
+
 func TestWalkLimitAndResume(t *testing.T) {
 	s := newStore(t)
 	loadRoute(t, s, cityRoute(t, 30))
