@@ -63,8 +63,12 @@ func (r *Reconciliation) Explain() string {
 		s += fmt.Sprintf("; 抄表机少装%d户, 请重新导出", r.System-r.Handheld)
 	}
 	if r.Expected >= 0 && r.Expected != r.System {
-		s += fmt.Sprintf("; 与上次同组抄表月%s相比新增%d户, 减少%d户", r.Previous, len(r.Added), len(r.Removed))
-		s += listHouseholds(" 新增:", r.Added) + listHouseholds(" 减少:", r.Removed)
+		if len(r.Added)+len(r.Removed) == 0 {
+			s += fmt.Sprintf("; 与上次同组抄表月%s的路线相同(%d户), 系统无增减, 请与抄表员核对其数量", r.Previous, r.System)
+		} else {
+			s += fmt.Sprintf("; 与上次同组抄表月%s相比新增%d户, 减少%d户", r.Previous, len(r.Added), len(r.Removed))
+			s += listHouseholds(" 新增:", r.Added) + listHouseholds(" 减少:", r.Removed)
+		}
 	}
 	return s
 }

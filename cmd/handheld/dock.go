@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,24 +44,54 @@ func runDock(ctx context.Context, e *env, args []string) error {
 	if *baud > 0 {
 		cfg.Baud = *baud
 	}
-	return e.withStore(func(st *handheld.Store) error {
-		p, err := serialport.Open(*port, mode)
-		if err != nil {
+	p, err := serialport.Open(*port, mode)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	fmt.Fprintf(e.stdout, "docked on %s, waiting for the server\n", *port)
+	for {
+		err := e.serveNext(ctx, p, cfg, logger)
+		if *once || ctx.Err() != nil || errors.Is(err, serialport.ErrDisconnected) || errors.Is(err, handheld.ErrRefused) {
 			return err
 		}
-		defer p.Close()
-		fmt.Fprintf(e.stdout, "docked on %s, waiting for the server\n", *port)
-		for {
-			err := serveOnce(ctx, e, p, cfg, st, logger)
-			if *once || ctx.Err() != nil || errors.Is(err, serialport.ErrDisconnected) || errors.Is(err, handheld.ErrRefused) {
-				return err
-			}
-		}
+	}
+}
+
+// serveNext waits for the server to speak, then opens the handheld's store
+// for the session only: between sessions the reader may walk and look at
+// the screens while the handheld sits in its cradle.
+func (e *env) serveNext(ctx context.Context, p serialport.Port, cfg dock.LinkConfig, logger *slog.Logger) error {
+	first, err := awaitServer(ctx, p)
+	if err != nil {
+		return err
+	}
+	line := struct {
+		io.Reader
+		io.Writer
+	}{io.MultiReader(bytes.NewReader(first), p), p}
+	return e.withStore(func(st *handheld.Store) error {
+		return serveOnce(ctx, e, line, cfg, st, logger)
 	})
 }
 
+// awaitServer reads until the first bytes arrive.
+func awaitServer(ctx context.Context, p serialport.Port) ([]byte, error) {
+	buf := make([]byte, 4096)
+	for ctx.Err() == nil {
+		n, err := p.Read(buf) // returns every 100 ms with nothing
+		if n > 0 {
+			return buf[:n], nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return nil, ctx.Err()
+}
+
 // serveOnce answers one docking session and prints what it did.
-func serveOnce(ctx context.Context, e *env, p serialport.Port, cfg dock.LinkConfig, st *handheld.Store, logger *slog.Logger) error {
+func serveOnce(ctx context.Context, e *env, p io.ReadWriter, cfg dock.LinkConfig, st *handheld.Store, logger *slog.Logger) error {
 	conn := link.Open(p, cfg, link.Options{Logger: logger})
 	defer conn.Close()
 	start := time.Now()

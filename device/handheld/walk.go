@@ -64,16 +64,22 @@ func Walk(s *Store, opt WalkOptions) (WalkResult, error) {
 	if opt.From != "" {
 		return walkFile(s, route, stops, opt.From)
 	}
+	clock, err := s.Now()
+	if err != nil {
+		return WalkResult{}, err
+	}
 	if opt.Now.IsZero() {
-		if opt.Now, err = s.Now(); err != nil {
-			return WalkResult{}, err
-		}
+		opt.Now = walkStart(route.Cycle, clock)
 	}
 	mix := DefaultMix()
 	if opt.Mix != nil {
 		mix = *opt.Mix
 	}
-	g := &generator{rng: rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15)), mix: mix, at: opt.Now}
+	until := clock
+	if opt.Now.After(clock) { // a walk started ahead of the clock on purpose
+		until = time.Time{}
+	}
+	g := &generator{rng: rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15)), mix: mix, at: opt.Now, until: until}
 	var res WalkResult
 	for _, st := range stops {
 		row := g.reading(st)
@@ -83,6 +89,21 @@ func Walk(s *Store, opt WalkOptions) (WalkResult, error) {
 		res.count(row.Flags)
 	}
 	return res, nil
+}
+
+// walkStart is when a walk with no start given begins: the morning of the
+// cycle's first day when that is past, so that a whole route walked at once
+// reads within its month and not in the future; else the handheld's clock.
+func walkStart(cycle string, clock time.Time) time.Time {
+	m, err := domain.ParseMonth(cycle)
+	if err != nil {
+		return clock
+	}
+	first := m.Start().Add(8 * time.Hour)
+	if first.Before(clock) {
+		return first
+	}
+	return clock
 }
 
 // walkOrder lists the unread households, route first, at most limit.
@@ -115,7 +136,8 @@ func (r *WalkResult) count(f domain.Flag) {
 type generator struct {
 	rng *rand.Rand
 	mix FlagMix
-	at  time.Time // the time of the next reading
+	at    time.Time // the time of the next reading
+	until time.Time // no reading is taken later: the handheld's clock
 }
 
 // reading is the reading of household h, taken a few minutes after the last.
@@ -133,8 +155,8 @@ func (g *generator) reading(h Household) interchange.ReadingRow {
 		use = math.Max(use, 1+float64(g.rng.IntN(20)))
 	case p < m.Estimated+m.Unauthorized+m.Broken:
 		row.Flags, row.Remark, use = domain.FlagBroken, "表不走字", 0
-	case p < m.Estimated+m.Unauthorized+m.Broken+m.Vacant:
-		use = 0
+	case p < m.Estimated+m.Unauthorized+m.Broken+m.Vacant, h.MeterState != "" && h.MeterState != domain.StateGasOn.String():
+		use = 0 // a meter not 通气 has no use unless someone lit it (私自点火)
 	}
 	row.ValueM3 = h.PrevM3 + use
 	if h.IC() {
@@ -150,6 +172,9 @@ func (g *generator) next() time.Time {
 	if local := g.at.In(domain.Local); local.Hour() >= 18 {
 		y, m, d := local.Date()
 		g.at = time.Date(y, m, d+1, 8, 30, 0, 0, domain.Local)
+	}
+	if !g.until.IsZero() && g.at.After(g.until) {
+		g.at = g.until // the rest are read now: a reading is never dated ahead
 	}
 	return g.at
 }

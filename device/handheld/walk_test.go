@@ -192,3 +192,33 @@ func TestWalkFromBadFile(t *testing.T) {
 		t.Errorf("a bad file entered %v", got)
 	}
 }
+
+// TestWalkStaysInItsMonthAndThePast: a walk with no start given reads a
+// past month's route within that month, never later than the handheld's
+// clock, and a meter not 通气 shows no use unless someone lit it.
+func TestWalkStaysInItsMonthAndThePast(t *testing.T) {
+	s := newStore(t) // its clock is t0
+	loadRoute(t, s, cityRoute(t, 200))
+	route, err := s.Route()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Walk(s, WalkOptions{Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	cycle, _ := domain.ParseMonth(route.Cycle)
+	prev := map[string]Household{}
+	for _, h := range route.Households {
+		prev[h.CustomerID] = h
+	}
+	b, _ := s.PendingReadings()
+	for _, r := range b.Readings {
+		if r.ReadAt.After(t0) || (cycle.Start().Before(t0) && !cycle.Contains(r.ReadAt) && r.ReadAt != t0) {
+			t.Errorf("%s read at %v: outside %s or after the clock %v", r.CustomerID, r.ReadAt, cycle, t0)
+		}
+		h := prev[r.CustomerID]
+		if h.MeterState != domain.StateGasOn.String() && r.Flags&domain.FlagUnauthorized == 0 && r.ValueM3 != h.PrevM3 {
+			t.Errorf("%s (%s) used %g m³ unflagged", r.CustomerID, h.MeterState, r.ValueM3-h.PrevM3)
+		}
+	}
+}
