@@ -69,6 +69,8 @@ func routeSamples(t *testing.T, s *Server) map[string]sample {
 		"GET /admin/devices":                         {target: "/admin/devices", status: 200},
 		"POST /admin/devices":                        {target: "/admin/devices", form: f("id", "HH-NEW", "name", "新机"), status: 200},
 		"POST /admin/devices/:id/revoke":             {target: "/admin/devices/HH-S/revoke", form: f(), status: 303},
+		"GET /docking":                               {target: "/docking", status: 200},
+		"POST /docking":                              {target: "/docking", form: f("port", "/dev/ttyS9", "import", "1"), status: 303},
 		"GET /audit":                                 {target: "/audit", status: 200},
 		"GET /audit/export":                          {target: "/audit/export?format=csv", status: 200},
 		"GET /metrics":                               {target: "/metrics", status: 200},
@@ -76,6 +78,9 @@ func routeSamples(t *testing.T, s *Server) map[string]sample {
 		"GET /api/v1/readers":                        {target: "/api/v1/readers", status: 200},
 		"GET /api/v1/readers/:id/route":              {target: "/api/v1/readers/R1/route", owner: "R1", status: 200},
 		"GET /api/v1/customers/:id":                  {target: "/api/v1/customers/3300000001", status: 200},
+		"GET /api/v1/docking/jobs":                   {target: "/api/v1/docking/jobs", status: 200},
+		"POST /api/v1/docking/jobs":                  {target: "/api/v1/docking/jobs", status: 415}, // (no JSON body)
+		"GET /api/v1/docking/jobs/:id":               {target: "/api/v1/docking/jobs/a1b2c3d4e5f6", status: 200},
 		"POST /api/v1/admin/backup":                  {target: "/api/v1/admin/backup", status: 200},
 	}
 }
@@ -306,12 +311,12 @@ func TestReaderTriesAClerksAction(t *testing.T) {
 func TestNavShowsOnlyWhatTheAccountMayUse(t *testing.T) {
 	s, _ := newTestServer(t)
 	tests := map[string]string{
-		"admin":    "首页 审计日志 账号管理 抄表机配对 我的账号",
-		"clerk":    "首页 抄表机配对 我的账号",
+		"admin":    "首页 对接抄表机 审计日志 账号管理 抄表机配对 我的账号",
+		"clerk":    "首页 对接抄表机 抄表机配对 我的账号",
 		"reviewer": "首页 审计日志 我的账号",
 		"leader":   "首页 我的账号",
 		"tech":     "首页 我的账号",
-		"reader":   "首页 我的抄表路线 我的账号",
+		"reader":   "首页 我的抄表路线 对接抄表机 我的账号",
 	}
 	for id, want := range tests {
 		body := get(t, signedIn(t, s, id), "/account").Body.String()

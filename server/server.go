@@ -65,6 +65,12 @@ type Options struct {
 	SecureCookies bool
 	// Version is shown in the pages' footer; "" shows "dev".
 	Version string
+	// Station docks handhelds on the server machine's serial ports for the
+	// docking page and API; nil answers them 503.
+	Station Station
+	// Ports lists the machine's serial ports for the docking page; nil
+	// lists none (a port's path can still be typed).
+	Ports func() ([]PortInfo, error)
 }
 
 // bodyLimit bounds every request body; nothing the server takes today is
@@ -155,6 +161,8 @@ func (s *Server) register() {
 	s.add(http.MethodGet, "/admin/devices", account.PermPairDevice, s.devicesPage)
 	s.add(http.MethodPost, "/admin/devices", account.PermPairDevice, s.pairDevice)
 	s.add(http.MethodPost, "/admin/devices/:id/revoke", account.PermPairDevice, s.revokeDevice)
+	s.add(http.MethodGet, "/docking", account.PermDock, s.dockingPage)
+	s.add(http.MethodPost, "/docking", account.PermDock, s.startDockForm)
 	s.add(http.MethodGet, "/audit", account.PermViewAudit, s.auditPage)
 	s.add(http.MethodGet, "/audit/export", account.PermViewAudit, s.auditExport)
 	s.add(http.MethodGet, "/metrics", account.PermMetrics, s.metrics.serve)
@@ -163,6 +171,9 @@ func (s *Server) register() {
 	s.add(http.MethodGet, "/api/v1/readers", account.PermViewRoutes, s.apiReaders)
 	s.addOwnRoute(http.MethodGet, "/api/v1/readers/:id/route", s.apiRoute)
 	s.add(http.MethodGet, "/api/v1/customers/:id", account.PermViewRoutes, s.apiCustomer)
+	s.add(http.MethodGet, "/api/v1/docking/jobs", account.PermDock, s.apiDockJobs)
+	s.add(http.MethodPost, "/api/v1/docking/jobs", account.PermDock, s.apiStartDock)
+	s.add(http.MethodGet, "/api/v1/docking/jobs/:id", account.PermDock, s.apiDockJob)
 	s.add(http.MethodPost, "/api/v1/admin/backup", account.PermBackup, s.adminBackup)
 }
 
@@ -275,14 +286,15 @@ func (s *Server) recoverer() echo.MiddlewareFunc {
 }
 
 // secureHeaders keeps responses out of shared caches (they hold personal
-// data) and forbids the browser anything but our own stylesheet.
+// data) and forbids the browser anything but our own stylesheet and
+// scripts (the docking page's progress), and requests to ourselves.
 func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
 			h.Set("Cache-Control", "no-store")
 		}

@@ -151,17 +151,18 @@ func fastAccess(st store.Store, now func() time.Time) *access.Service {
 // testEnv is a server over a seeded store with the test accounts, at a
 // clock the test may move.
 type testEnv struct {
-	srv   *Server
-	st    *bolt.DB
-	clock *testClock
-	logs  *syncBuffer // the server's log: JSON lines at DEBUG and above
+	srv     *Server
+	st      *bolt.DB
+	clock   *testClock
+	logs    *syncBuffer  // the server's log: JSON lines at DEBUG and above
+	station *fakeStation // the docking station the server drives
 }
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
 	st := openStore(t)
 	seed(t, st)
-	env := &testEnv{st: st, clock: &testClock{t: march}, logs: new(syncBuffer)}
+	env := &testEnv{st: st, clock: &testClock{t: march}, logs: new(syncBuffer), station: newFakeStation()}
 	acc := fastAccess(st, env.clock.Now)
 	for _, a := range testAccounts {
 		a.Password = testPassword
@@ -170,7 +171,8 @@ func newTestEnv(t *testing.T) *testEnv {
 		}
 	}
 	env.srv = New(Options{Store: st, Access: acc, Now: env.clock.Now, AdminToken: testToken, Version: "test",
-		Logger: slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		Logger:  slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Station: env.station, Ports: testPorts})
 	return env
 }
 
