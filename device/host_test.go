@@ -2,12 +2,14 @@ package device
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"meter-sync/access"
+	"meter-sync/device/internal/ptytest"
 	"meter-sync/domain"
 	"meter-sync/fixtures"
 	"meter-sync/masterdata"
@@ -63,10 +65,17 @@ func newCity(t *testing.T) *testCity {
 		}
 	}
 	acc := access.New(db, access.DefaultOptions(), now)
-	host, err := NewHost(db, acc, Options{SpoolDir: t.TempDir()})
+	log := &ptytest.Buffer{}
+	host, err := NewHost(db, acc, Options{SpoolDir: t.TempDir(),
+		Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the host's log:\n%s", tail(log.String(), 6000))
+		}
+	})
 	return &testCity{db: db, host: host, acc: acc, city: city, dir: dir}
 }
 

@@ -134,8 +134,8 @@ func (r *WalkResult) count(f domain.Flag) {
 
 // generator makes plausible readings.
 type generator struct {
-	rng *rand.Rand
-	mix FlagMix
+	rng   *rand.Rand
+	mix   FlagMix
 	at    time.Time // the time of the next reading
 	until time.Time // no reading is taken later: the handheld's clock
 }
