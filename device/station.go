@@ -91,6 +91,9 @@ func (s *Station) Start(req StationRequest) (string, error) {
 	if err := req.check(); err != nil {
 		return "", err
 	}
+	if req.Mode == "device" && !req.Job.Export {
+		req.Job.Cycle = 0 // the readings' month is the one of the route the handheld holds
+	}
 	id, err := newJobID()
 	if err != nil {
 		return "", err

@@ -119,10 +119,13 @@ func silentPort(string) (io.ReadWriteCloser, error) {
 // another port docks at once; closing the Station cancels both.
 func TestStationOneJobPerPort(t *testing.T) {
 	s := NewStation(quietHost(t), silentPort)
-	req := StationRequest{Port: "/dev/ttyUSB0", Mode: "device", Job: Job{Import: true}}
+	req := StationRequest{Port: "/dev/ttyUSB0", Mode: "device", Job: Job{Import: true, Cycle: domain.MonthOf(time.Now())}}
 	first, err := s.Start(req)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if j, _ := s.Job(first); j.Job.Cycle != 0 {
+		t.Errorf("a device-protocol import keeps the month asked (%v): the handheld's route says it", j.Job.Cycle)
 	}
 	req.Port = "/dev/../dev/ttyUSB0"
 	if _, err := s.Start(req); !errors.Is(err, ErrPortBusy) || !strings.Contains(err.Error(), first) {

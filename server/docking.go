@@ -76,6 +76,7 @@ type DockJob struct {
 // DockReport is what a dock did.
 type DockReport struct {
 	DeviceID  string      `json:"device_id"`
+	Mode      string      `json:"mode"` // "device" or "ymodem": only the device protocol checks the clock
 	Firmware  string      `json:"firmware,omitempty"`
 	SkewMs    int64       `json:"skew_ms"`   // handheld − server before correction
 	Corrected bool        `json:"corrected"` // the handheld's clock was set

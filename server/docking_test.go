@@ -29,7 +29,7 @@ func doneJob() DockJob {
 	return DockJob{ID: "a1b2c3d4e5f6", Port: "/dev/ttyUSB1", Mode: "device", StartedBy: "clerk", Import: true, Export: true,
 		Reader: "R1", Cycle: "2026-03", Expect: 5, State: DockDone, Started: march, Finished: &finished,
 		Step: "导出抄表路线", Done: 2048, Total: 2048,
-		Report: &DockReport{DeviceID: "HH-0001", Firmware: "emu-1.0", SkewMs: 10803000, Corrected: true, Cleared: 3,
+		Report: &DockReport{DeviceID: "HH-0001", Mode: "device", Firmware: "emu-1.0", SkewMs: 10803000, Corrected: true, Cleared: 3,
 			Rereads: []string{"3300000002"},
 			Import: &DockImport{Reader: "R1", Cycle: "2026-01", Rows: 3, Created: 3, Route: 4, Read: 3,
 				NotInRoute: []string{"3300000009"}, Anomalies: map[string]int{"LARGE_VOLUME": 1, "UNKNOWN": 1},
@@ -259,7 +259,7 @@ func TestDockingPageShowsTheReport(t *testing.T) {
 		`<option value="R1">R1 李四</option>`,
 		`value="2026-03"`, // this month by default
 		`data-state="done"`, "已完成", "HH-0001(固件 emu-1.0)",
-		"偏差 10803000 毫秒,已校正抄表机时钟",
+		"抄表机时钟快3小时0分3秒,已校正抄表机时钟",
 		`<td class="num">4</td><td class="num">5</td><td class="num">4</td><td class="warn">数量不符,请查明原因</td>`,
 		"系统应抄4户, 抄表员核对5户, 抄表机抄表统计4户; 数量不符",
 		"导入3条抄表记录", "不在抄表路线中的用户", "3300000009",
@@ -280,6 +280,24 @@ func TestDockingPageShowsTheReport(t *testing.T) {
 	}
 	if js := get(t, s.Handler(), "/static/docking.js"); js.Code != http.StatusOK || !strings.Contains(js.Body.String(), "/api/v1/docking/jobs") {
 		t.Errorf("GET /static/docking.js = %d", js.Code)
+	}
+}
+
+func TestSkewZh(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "抄表机时钟快0.0秒"},
+		{1234 * time.Millisecond, "抄表机时钟快1.2秒"},
+		{-1234 * time.Millisecond, "抄表机时钟慢1.2秒"},
+		{-(3*time.Minute + 5*time.Second), "抄表机时钟慢3分5秒"},
+		{26*time.Hour + 61*time.Second, "抄表机时钟快26小时1分1秒"},
+	}
+	for _, tc := range tests {
+		if got := skewZh(tc.d); got != tc.want {
+			t.Errorf("skewZh(%v) = %q, want %q", tc.d, got, tc.want)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -35,7 +36,8 @@ type dockingForm struct {
 type dockJobView struct {
 	DockJob
 	ModeZh, StateZh, CycleZh, StartedZh, FinishedZh string
-	Percent                                         int // -1 when the total is unknown
+	SkewZh                                          string // the handheld's clock against the server's
+	Percent                                         int    // -1 when the total is unknown
 	Anomalies                                       []anomalyRow
 }
 
@@ -108,10 +110,28 @@ func newDockJobView(j DockJob) dockJobView {
 	if j.Total > 0 {
 		v.Percent = int(min(100, 100*j.Done/j.Total))
 	}
+	if j.Report != nil {
+		v.SkewZh = skewZh(time.Duration(j.Report.SkewMs) * time.Millisecond)
+	}
 	if j.Report != nil && j.Report.Import != nil {
 		v.Anomalies = anomalyRows(j.Report.Import.Anomalies)
 	}
 	return v
+}
+
+// skewZh says how far a handheld's clock was off: 快2小时0分3秒, 慢1.2秒.
+func skewZh(d time.Duration) string {
+	dir := "快"
+	if d < 0 {
+		dir, d = "慢", -d
+	}
+	switch {
+	case d >= time.Hour:
+		return fmt.Sprintf("抄表机时钟%s%d小时%d分%d秒", dir, int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+	case d >= time.Minute:
+		return fmt.Sprintf("抄表机时钟%s%d分%d秒", dir, int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("抄表机时钟%s%.1f秒", dir, d.Seconds())
 }
 
 // anomalyRows lists anomaly counts in the codes' order, with their names.

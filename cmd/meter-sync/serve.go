@@ -17,6 +17,8 @@ import (
 	"meter-sync/access"
 	"meter-sync/account"
 	"meter-sync/config"
+	"meter-sync/device"
+	"meter-sync/device/serialport"
 	"meter-sync/domain"
 	"meter-sync/fixtures"
 	"meter-sync/masterdata"
@@ -25,8 +27,9 @@ import (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs, common := newFlags(e, "serve", "[--addr ADDR] [--demo] [--data DIR]")
+	fs, common := newFlags(e, "serve", "[--addr ADDR] [--demo] [--line MODE] [--data DIR]")
 	addr := fs.String("addr", "", "listen `ADDR`ess, host:port (default from the configuration, :8080)")
+	lineText := fs.String("line", "115200,8N1", "the serial `MODE` the docking page opens ports in: baud, data bits, parity (N, O, E), stop bits")
 	demo := fs.Bool("demo", false, "fill an empty store with a generated city so that there is something to see")
 	households := fs.Int("demo-households", 3000, "households in the --demo city")
 	if err := parse(fs, args); err != nil {
@@ -38,6 +41,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	if *addr != "" {
 		cfg.Server.Addr = *addr
+	}
+	line, err := serialport.ParseMode(*lineText)
+	if err != nil {
+		return fmt.Errorf("--line: %w", err)
 	}
 	logger := newLogger(cfg.Log, e.stderr)
 	db, err := openStore(common, cfg)
@@ -55,7 +62,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := firstAccounts(svc, db, generated, e.stdout); err != nil {
 		return fmt.Errorf("first accounts: %w", err)
 	}
-	return listenAndServe(ctx, cfg, common.data, db, svc, logger, e.stdout)
+	host, err := newHost(common, cfg, db, line.Baud, logger)
+	if err != nil {
+		return err
+	}
+	station := newStation(host, line)
+	defer station.Close() // after the server: running docks are cancelled
+	return listenAndServe(ctx, cfg, common.data, db, svc, station, logger, e.stdout)
 }
 
 // firstAccounts gives a store without any account its administrator, and
@@ -124,7 +137,8 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func listenAndServe(ctx context.Context, cfg config.Config, data string, st store.Store, svc *access.Service, logger *slog.Logger, out io.Writer) error {
+func listenAndServe(ctx context.Context, cfg config.Config, data string, st store.Store, svc *access.Service,
+	station *device.Station, logger *slog.Logger, out io.Writer) error {
 	token, err := randomToken()
 	if err != nil {
 		return err
@@ -142,7 +156,7 @@ func listenAndServe(ctx context.Context, cfg config.Config, data string, st stor
 	defer os.Remove(filepath.Join(data, serveInfoFile))
 	srv := &http.Server{
 		Handler: server.New(server.Options{Store: st, Logger: logger, AdminToken: token,
-			Access: svc, SecureCookies: tls}).Handler(),
+			Access: svc, SecureCookies: tls, Station: dockStation{station}, Ports: serialPorts}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.Server.ReadTimeout.Duration,
 		WriteTimeout:      cfg.Server.WriteTimeout.Duration,
