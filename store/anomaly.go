@@ -26,10 +26,10 @@ const (
 // by one reader in one cycle. Keys sort by cycle, reader, household, code,
 // so that a reader's cycle is one range.
 type AnomalyKey struct {
-	Cycle      domain.Month
-	ReaderID   string
-	CustomerID string
-	Code       string // a vee code, e.g. "LARGE_VOLUME"
+	Cycle      domain.Month `json:"cycle"`
+	ReaderID   string       `json:"reader_id"`
+	CustomerID string       `json:"customer_id"`
+	Code       string       `json:"code"` // a vee code, e.g. "LARGE_VOLUME"
 }
 
 // Anomaly is what reading validation found on a household's reading, and

@@ -134,6 +134,8 @@ type ReadTx interface {
 	ReviewQueue
 	AuditLog
 	Accounts
+	Orders
+	Commits
 }
 
 // Tx is a read-write transaction. Every Put reports whether it changed
@@ -141,6 +143,8 @@ type ReadTx interface {
 // audit the change; putting a record equal to the stored one changes nothing.
 type Tx interface {
 	ReadTx
+	OrderWriter
+	CommitWriter
 	// PutCustomer creates or replaces a household, keeping the route index
 	// true. A 抄表序号 held by another household is a *SeqConflictError.
 	PutCustomer(c *domain.Customer) (before *domain.Customer, changed bool, err error)

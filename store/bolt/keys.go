@@ -29,11 +29,13 @@ var (
 	bucketSessions     = []byte("sessions")  // SHA-256 of the cookie → session (JSON)
 	bucketTokens       = []byte("tokens")    // token id → token (JSON)
 	bucketDevices      = []byte("devices")   // handheld id → device (JSON)
+	bucketOrders       = []byte("orders")    // 派工单号 → work order (JSON)
+	bucketCommits      = []byte("commits")   // cycle ‖ reader → cycle commit (JSON)
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketCustomers, bucketRoute, bucketReaders, bucketAssign,
 	bucketHistory, bucketPurchases, bucketChanges, bucketReadings, bucketReadingIndex, bucketAnomalies,
-	bucketAudit, bucketAccounts, bucketSessions, bucketTokens, bucketDevices}
+	bucketAudit, bucketAccounts, bucketSessions, bucketTokens, bucketDevices, bucketOrders, bucketCommits}
 
 // idPrefix is len(id) ‖ id.
 func idPrefix(id string, extra int) []byte {

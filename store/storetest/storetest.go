@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SessionsAndTokens", testSessionsAndTokens},
 		{"DevicesPairAndRevoke", testDevices},
 		{"SearchAudit", testSearchAudit},
+		{"Orders", testOrders},
+		{"CycleCommits", testCycleCommits},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
