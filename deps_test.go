@@ -59,6 +59,9 @@ func TestDependencyDirection(t *testing.T) {
 		{"meter-sync/interchange", true, []string{"meter-sync/store", "meter-sync/server", "go.etcd.io/bbolt"}},
 		{"meter-sync/masterdata", true, []string{"meter-sync/server", "github.com/labstack/echo/v4", "go.etcd.io/bbolt", "meter-sync/store/bolt"}},
 		{"meter-sync/server", true, []string{"go.etcd.io/bbolt", "meter-sync/store/bolt", "meter-sync/masterdata"}},
+		// review is domain logic over store's interfaces: no HTTP, no bbolt.
+		{"meter-sync/review", true, []string{"meter-sync/server", "github.com/labstack/echo/v4", "go.etcd.io/bbolt",
+			"meter-sync/store/bolt", "meter-sync/masterdata", "meter-sync/device"}},
 		{"meter-sync/fixtures", true, []string{"meter-sync/store", "meter-sync/server", "go.etcd.io/bbolt"}},
 	}
 	for _, r := range rules {
