@@ -254,6 +254,7 @@ func (cs *cycleState) record(rt store.ReadTx, by access.Actor, now time.Time, p 
 		c.Readings = append(c.Readings, store.CommittedReading{Reading: v.Reading, SeqNo: seq, Version: v.Version,
 			ConsumptionM3: results[i].ConsumptionM3})
 	}
+	slices.SortFunc(c.Readings, func(a, b store.CommittedReading) int { return strings.Compare(a.CustomerID, b.CustomerID) })
 	c.Counts.Route = len(cs.route)
 	for i := range cs.anomalies {
 		a := &cs.anomalies[i]

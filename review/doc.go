@@ -32,9 +32,10 @@
 //   - Orders: the work orders confirmations created.
 //
 // Outputs:
-//   - ExportReadings: committed readings with their use, paged by cursor (to come).
-//   - ReaderReport / ReaderReports: the 抄表管理报告 (DOMAIN §5.7).
-//   - Ignitions: the ignition table per estate for the 26th-25th window
-//     (DOMAIN §5.1, DESIGN §5.7).
-//   - WriteReadings, WriteReportsXLSX, WriteIgnitionsXLSX: the same as files.
+//   - ExportReadings: committed readings with their use, paged by cursor.
+//   - ReaderReports / ReaderReportOf: the 抄表管理报告 (DOMAIN §5.7).
+//   - Ignitions / TallyIgnitions: the ignition table per estate for the
+//     26th-25th window (DOMAIN §5.1, DESIGN §5.7).
+//   - NewWriter + ExportHeaders/ExportRow, WriteReportsXLSX, WriteIgnitionsXLSX:
+//     the same as CSV or XLSX files.
 package review
