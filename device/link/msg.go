@@ -10,9 +10,12 @@ import (
 )
 
 // wait calls cond under the lock until it reports done, the Conn stops
-// (cond sees c.err and decides) or ctx ends.
+// (cond sees c.err and decides) or ctx ends, which is checked first.
 func (c *Conn) wait(ctx context.Context, cond func() (done bool, err error)) error {
 	for {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
 		c.mu.Lock()
 		done, err := cond()
 		ch := c.changed
