@@ -34,7 +34,9 @@ type dockRun struct {
 	took     time.Duration // Host.Dock, HELLO to BYE
 	transfer time.Duration // the route step's first to last progress callback
 	rep      device.Report
-	stream   int64 // bytes of the route's encoded stream
+	stream   int64  // bytes of the route's encoded stream
+	handheld string // the emulator's log
+	line     linesim.Stats
 }
 
 // dockSpec says how to dock.
@@ -141,7 +143,9 @@ func (b *bench) run(p *prepared) (dockRun, error) {
 	if err != nil {
 		return r, fmt.Errorf("dock: %w\nhandheld: %s", err, tail(p.ses.stderr.String(), 2000))
 	}
-	if err := p.ses.wait(30 * time.Second); err != nil {
+	err = p.ses.wait(30 * time.Second)
+	r.handheld, r.line = p.ses.stderr.String(), p.line.Stats()
+	if err != nil {
 		return r, fmt.Errorf("the handheld's side: %w\n%s", err, tail(p.ses.stderr.String(), 2000))
 	}
 	if x := r.rep.Export; x == nil || x.Handheld != b.city.route {
