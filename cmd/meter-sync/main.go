@@ -6,6 +6,9 @@
 //	meter-sync import --kind readings --reader R001 --cycle 2026-01 --file R001.csv
 //	meter-sync export-route --reader R001 --cycle 2026-01 --out R001.xlsx
 //	meter-sync anomalies --cycle 2026-01 --reader R001 --format json
+//	meter-sync review confirm --cycle 2026-01 --reader R001 --code LARGE_VOLUME --why 冬季采暖
+//	meter-sync review commit --cycle 2026-01 --reader R001
+//	meter-sync export --kind readings --cycle 2026-01 --out readings.xlsx
 //	meter-sync fixtures --households 1000000 --seed 1 --out city/
 //	meter-sync backup --out backup.db
 //	meter-sync user add --id zhangsan --name 张三 --role clerk
@@ -41,6 +44,10 @@ var commands = map[string]command{
 	"dock":            {"dock a handheld (抄表机) on a serial port: clock, readings, re-reads, and with --cycle its next route", runDock},
 	"import-readings": {"take a docked handheld's readings into the store", runImportReadings},
 	"anomalies":       {"list the anomalies reading validation found in a month, as CSV or JSON", runAnomalies},
+	"review":          {"review a reader's month: confirm, reread (退回重抄), missed (确认未抄), commit (入库)", runReview},
+	"orders":          {"list work orders (派工单): orders list", runOrders},
+	"export":          {"write the committed readings of a month for the CIS, as CSV or XLSX", runExport},
+	"report":          {"write the month's 抄表管理报告 per reader, or the ignition table per estate, as XLSX", runReport},
 	"fixtures":        {"generate a realistic city's master and readings files", runFixtures},
 	"backup":          {"write a consistent copy of the store, also while the server runs", runBackup},
 	"restore":         {"replace the store with a backup (the server must be stopped)", runRestore},
