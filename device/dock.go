@@ -43,7 +43,7 @@ type session struct {
 // households returned for a re-read go back to it, and the route it is
 // given is reconciled with the reader's count and its own 抄表统计.
 func (h *Host) Dock(ctx context.Context, rw io.ReadWriter, job Job) (Report, error) {
-	conn := link.Open(rw, h.opt.Link, link.Options{Logger: h.opt.Logger})
+	conn := link.Open(rw, link.Session(h.opt.Link), link.Options{Logger: h.opt.Logger})
 	defer conn.Close()
 	s := &session{h: h, conn: conn, job: job, rep: Report{Mode: "device"}}
 	err := s.run(ctx)

@@ -34,10 +34,20 @@ func TestDockOverANoisyLineWithPulledCable(t *testing.T) {
 
 	l := newLine(t, linesim.Options{Baud: 115200, BitErrorRate: 1e-5, Seed: 3})
 	p := em.dock(l.B())
+	pull := pullAt(l, "导出抄表路线", 40, time.Second)
+	var partway int
 	rep, err := c.host.Dock(ctxFor(t, 2*time.Minute), serverEnd(t, l),
-		Job{Export: true, Cycle: c.city.Cycle, Expect: -1, Progress: pullAt(l, "导出抄表路线", 40, time.Second)})
+		Job{Export: true, Cycle: c.city.Cycle, Expect: -1, Progress: func(pr Progress) {
+			if pr.Done > 0 && pr.Done < pr.Total {
+				partway++
+			}
+			pull(pr)
+		}})
 	if err != nil || rep.Export.Handheld != len(route) {
 		t.Fatalf("export over a bad line: %v, %+v\n%s", err, rep.Export, tail(p.Stderr.String(), 2000))
+	}
+	if partway < 3 {
+		t.Errorf("the route's progress was shown part way %d times; the clerk sees it move", partway)
 	}
 	<-p.Exited()
 	if s := l.Stats(); s.AB.Dropped == 0 {

@@ -3,8 +3,8 @@ package masterdata
 import (
 	"errors"
 	"fmt"
-	"math"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"

@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -92,7 +92,7 @@ func awaitServer(ctx context.Context, p serialport.Port) ([]byte, error) {
 
 // serveOnce answers one docking session and prints what it did.
 func serveOnce(ctx context.Context, e *env, p io.ReadWriter, cfg dock.LinkConfig, st *handheld.Store, logger *slog.Logger) error {
-	conn := link.Open(p, cfg, link.Options{Logger: logger})
+	conn := link.Open(p, link.Session(cfg), link.Options{Logger: logger})
 	defer conn.Close()
 	start := time.Now()
 	ses, err := handheld.Serve(ctx, conn, st, handheld.ServeOptions{Firmware: "emulator-1", Logger: logger})

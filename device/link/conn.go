@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"sync"
 	"time"
@@ -109,6 +110,15 @@ func Open(rw io.ReadWriter, cfg dock.LinkConfig, opts Options) *Conn {
 	go c.read()
 	go c.run()
 	return c
+}
+
+// Session returns cfg for a docking session, a connection of its own: its
+// sequence numbers start at a random ISN and it learns the peer's from the
+// peer's hello, so that frames an earlier connection left in the line are
+// dropped rather than taken for this one's (docs/PROTOCOL.md §3.4).
+func Session(cfg dock.LinkConfig) dock.LinkConfig {
+	cfg.ISN, cfg.AwaitHello = rand.Uint32(), true
+	return cfg
 }
 
 // changedLocked wakes everyone waiting for a change. c.mu is held.

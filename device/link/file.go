@@ -111,8 +111,9 @@ func (c *Conn) early(ts *dock.TransferSender, m dock.Message) (*dock.XferDone, e
 }
 
 // stream queues the XFER_DATA, at most a window ahead of the acks, and
-// reports progress as acks come. A message from the receiver meanwhile
-// (a refusal, an ERROR) ends it.
+// reports progress as acks come, until every byte is acknowledged: a file
+// smaller than a window is queued at once, and its progress is its acks.
+// A message from the receiver meanwhile (a refusal, an ERROR) ends it.
 func (c *Conn) stream(ctx context.Context, ts *dock.TransferSender, progress func(done, total int64)) (*dock.XferDone, error) {
 	var last int64 = -1
 	for {
@@ -132,7 +133,7 @@ func (c *Conn) stream(ctx context.Context, ts *dock.TransferSender, progress fun
 			if len(c.inbox) > 0 {
 				m, c.inbox, got = c.inbox[0], c.inbox[1:], true
 			}
-			return finish || got || done != last, nil
+			return got || done != last || (finish && done == n), nil
 		})
 		if err != nil {
 			return nil, err
@@ -145,7 +146,7 @@ func (c *Conn) stream(ctx context.Context, ts *dock.TransferSender, progress fun
 		if got && m.Type.Known() {
 			return c.early(ts, m)
 		}
-		if finish {
+		if finish && done == n {
 			return nil, nil
 		}
 	}

@@ -54,6 +54,15 @@ type LinkConfig struct {
 	MaxRetries int
 	// QueueLimit bounds the frames queued and unacknowledged. Default 1024.
 	QueueLimit int
+	// ISN is the sequence number of this side's first frame. A driver
+	// gives each connection a random one, so that frames of an earlier
+	// connection still in the line fall outside the new one's window.
+	ISN uint32
+	// AwaitHello makes a fresh link take the peer's first sequence number
+	// from the first HELLO or HELLO_ACK frame it receives, whatever its
+	// number, and drop the frames before it: a connection starts with a
+	// hello (docs/PROTOCOL.md §3.4). Off, the peer's first frame is 0.
+	AwaitHello bool
 }
 
 func (c LinkConfig) withDefaults() LinkConfig {
@@ -163,6 +172,7 @@ type Link struct {
 	probes  int       // tail probes sent since
 
 	// receiving
+	synced bool // the peer's first sequence number is known
 	expect uint32
 	held   map[uint32]Frame // out-of-order frames within the window
 	inbox  []Message
@@ -172,7 +182,7 @@ type Link struct {
 // NewLink returns a Link with cfg's settings.
 func NewLink(cfg LinkConfig) *Link {
 	cfg = cfg.withDefaults()
-	l := &Link{cfg: cfg, held: map[uint32]Frame{}}
+	l := &Link{cfg: cfg, held: map[uint32]Frame{}, base: cfg.ISN, next: cfg.ISN, synced: !cfg.AwaitHello}
 	l.rto, l.pto = cfg.rto(), cfg.pto()
 	l.dec = NewDecoder(recvLimit(cfg.MaxPayload))
 	return l

@@ -223,6 +223,13 @@ func (l *Link) fastRetransmit() {
 // calls for an ACK.
 func (l *Link) onData(f Frame) {
 	l.stats.FramesReceived++
+	if !l.synced {
+		if f.Type != MsgHello && f.Type != MsgHelloAck {
+			l.stats.OutOfWindow++ // left in the line by an earlier connection
+			return
+		}
+		l.synced, l.expect = true, f.Seq
+	}
 	l.ackDue = true
 	d := f.Seq - l.expect
 	switch {

@@ -222,3 +222,43 @@ func TestLinkTailLoss(t *testing.T) {
 		t.Errorf("recovered after %v; stats %+v", took, s)
 	}
 }
+
+// TestLinkNewConnectionIgnoresTheOld: a link that awaits the peer's hello
+// drops what an earlier connection left in the line, even frames whose
+// numbers fall in its window, takes the peer's first number from its HELLO,
+// and numbers its own frames from its ISN.
+func TestLinkNewConnectionIgnoresTheOld(t *testing.T) {
+	cfg := testLinkConfig
+	cfg.AwaitHello, cfg.ISN = true, 0xFFFFFFF0 // wraps within the session
+	l := NewLink(cfg)
+	l.Tick(simStart)
+	var line []byte
+	for seq := range uint32(3) { // the last frames of an earlier session: numbers 0-2
+		line, _ = AppendFrame(line, Frame{Type: MsgBye, Seq: seq, Payload: []byte("{}")})
+	}
+	const peerISN = 123456
+	for i := range uint32(3) {
+		typ := MsgClockGet
+		if i == 0 {
+			typ = MsgHello
+		}
+		line, _ = AppendFrame(line, Frame{Type: typ, Seq: peerISN + i, Payload: []byte("{}")})
+	}
+	l.Input(line, simStart)
+	got := l.Deliver()
+	if len(got) != 3 || got[0].Type != MsgHello || got[2].Type != MsgClockGet || l.Stats().OutOfWindow != 3 {
+		t.Fatalf("delivered %v, stats %+v; want HELLO and two CLOCK_GETs, the 3 stale BYEs dropped", got, l.Stats())
+	}
+	if err := l.Send(MsgHelloAck, 0, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	dec := NewDecoder(MaxPayloadCap)
+	dec.Write(l.Output())
+	var seqs []uint32
+	for f, ok := dec.Next(); ok; f, ok = dec.Next() {
+		seqs = append(seqs, f.Seq)
+	}
+	if len(seqs) != 2 || seqs[0] != peerISN+3 || seqs[1] != cfg.ISN {
+		t.Errorf("wrote frames %v; want an ACK of %d and the first frame numbered %d", seqs, peerISN+3, cfg.ISN)
+	}
+}
