@@ -5,13 +5,10 @@ package link
 import (
 	"bytes"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-	"golang.org/x/term"
-
+	"meter-sync/device/internal/ptytest"
 	"meter-sync/protocol/dock"
 )
 
@@ -20,29 +17,8 @@ import (
 // by path.
 func openPTY(t testing.TB) (master, tty *os.File) {
 	t.Helper()
-	m, s, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(); s.Close() })
-	if _, err := term.MakeRaw(int(s.Fd())); err != nil {
-		t.Fatal(err)
-	}
-	return pollable(t, m), pollable(t, s)
-}
-
-func pollable(t testing.TB, f *os.File) *os.File {
-	t.Helper()
-	fd, err := syscall.Dup(int(f.Fd()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		t.Fatal(err)
-	}
-	p := os.NewFile(uintptr(fd), f.Name())
-	t.Cleanup(func() { p.Close() })
-	return p
+	m, s := ptytest.OpenRaw(t)
+	return ptytest.Pollable(t, m), ptytest.Pollable(t, s)
 }
 
 // TestOverPTY moves a file and messages over a real pty, behind boot noise
