@@ -122,7 +122,9 @@ func seqOwners(route []vee.Household) map[string]string {
 // what validation found: an open anomaly found again with the same finding
 // is left alone, with another finding it is rewritten, not found any more it
 // is removed; one a reviewer decided is kept as it is, even where validation
-// now finds otherwise (the review settles it); what is new is added. An open
+// now finds otherwise (the review settles it), except one returned for a
+// re-read whose new reading raises it again, which is open again; what is
+// new is added. An open
 // 抄表序号 anomaly outlives a file that has no row for its household: only a
 // row can raise or clear it.
 func (h *readingHandler) reconcile(tx store.Tx, f *findings) error {
@@ -137,6 +139,16 @@ func (h *readingHandler) reconcile(tx store.Tx, f *findings) error {
 		fresh, found := f.found[k]
 		delete(f.found, k)
 		switch {
+		case found && reread(&old, f):
+			// 退回重抄 and read again, and the new reading is still
+			// anomalous: back to the reviewers, with what they decided.
+			fresh.Version = old.Version
+			fresh.Decisions = append(slices.Clone(old.Decisions), store.Decision{By: h.opt.Actor, At: f.now,
+				Action: "reopen", Why: "重抄后仍" + vee.Code(k.Code).Chinese()})
+			if _, err := tx.PutAnomaly(fresh); err != nil {
+				return err
+			}
+			ac.Updated++
 		case old.Decided():
 			ac.Kept++
 		case found && fresh.SameFinding(&old):
@@ -164,6 +176,12 @@ func (h *readingHandler) reconcile(tx store.Tx, f *findings) error {
 		h.res.Anomalies[k.Code]++
 	}
 	return nil
+}
+
+// reread reports whether a's household, returned for a re-read, has been
+// read again since: a newer version of its reading was validated now.
+func reread(a *store.Anomaly, f *findings) bool {
+	return a.Status == store.AnomalyReturned && f.latest[a.CustomerID].version > a.ReadingVersion
 }
 
 func compareKeys(a, b store.AnomalyKey) int {

@@ -574,3 +574,37 @@ func TestRouteRowShowsWhatAnICMeterWasBought(t *testing.T) {
 		t.Fatalf("checked %d IC meters: %v", checked, err)
 	}
 }
+
+// TestRereadStillWrongReopens: a household returned for a re-read whose new
+// reading still goes backwards is open again for the reviewers, with their
+// earlier decision and why it came back.
+func TestRereadStillWrongReopens(t *testing.T) {
+	db, city, dir := cityStore(t)
+	if _, err := importReadings(t, db, readingsFile(dir, city, testReader), testReader, city.Cycle); err != nil {
+		t.Fatal(err)
+	}
+	var negative store.Anomaly
+	for _, a := range storedAnomalies(t, db, city.Cycle, testReader) {
+		if a.Code == string(vee.CodeNegative) {
+			negative = a
+		}
+	}
+	negative.Status = store.AnomalyReturned
+	negative.Decisions = append(negative.Decisions, store.Decision{By: "reviewer1", Role: "reviewer", At: importDay, Action: "reread", Why: "读数倒退"})
+	if err := db.Update(func(tx store.Tx) error { _, err := tx.PutAnomaly(negative); return err }); err != nil {
+		t.Fatal(err)
+	}
+	again := readingVersions(t, db, negative.CustomerID, city.Cycle)[0].Reading
+	again.ValueM3-- // read again, and lower still
+	again.ReadAt = again.ReadAt.Add(time.Hour)
+	row := interchange.ReadingRow{Reading: again}
+	res, err := importReadings(t, db, writeRows(t, "reread.csv", interchange.Readings, tabular.WriteOptions{}, interchange.EncodeReading(row)),
+		testReader, city.Cycle)
+	if err != nil || res.Updated != 1 || res.AnomalyChanges.Updated != 1 {
+		t.Fatalf("re-read import: %+v, %v", res, err)
+	}
+	got := anomalyAt(t, db, negative.Key())
+	if got.Status != store.AnomalyOpen || len(got.Decisions) != 2 || got.Decisions[1].Action != "reopen" || got.ReadingVersion != 2 {
+		t.Errorf("after a re-read still going backwards: %+v; want it open again on version 2, the return kept and a reopen", got)
+	}
+}
