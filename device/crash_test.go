@@ -1,17 +1,14 @@
 package device
 
 import (
-	"bufio"
-	"io"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 
-	"meter-sync/device/internal/ptytest"
 	"meter-sync/fixtures"
+	"meter-sync/internal/ptytest"
 	"meter-sync/masterdata"
 	"meter-sync/store"
 	"meter-sync/store/bolt"
@@ -120,24 +117,7 @@ func killServerAt(t *testing.T, data, port, at string) bool {
 	t.Helper()
 	cmd := exec.Command(bin.server, "import-readings", "--data", data, "--reader", testReader, "--port", port,
 		"--line", lineMode(), "--progress", "lines")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		if strings.HasSuffix(sc.Text(), ": "+at) {
-			cmd.Process.Signal(syscall.SIGKILL)
-			break
-		}
-	}
-	io.Copy(io.Discard, stderr)
-	err = cmd.Wait()
-	ee, ok := err.(*exec.ExitError)
-	return ok && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL
+	return ptytest.KillWhen(t, cmd, func(line string) bool { return strings.HasSuffix(line, ": "+at) })
 }
 
 // storedReadings counts the households R001 has readings for and their

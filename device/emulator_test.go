@@ -12,7 +12,7 @@ import (
 
 	"meter-sync/access"
 	"meter-sync/account"
-	"meter-sync/device/internal/ptytest"
+	"meter-sync/internal/ptytest"
 	"meter-sync/tools/linesim"
 )
 

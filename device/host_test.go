@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"meter-sync/access"
-	"meter-sync/device/internal/ptytest"
 	"meter-sync/domain"
 	"meter-sync/fixtures"
+	"meter-sync/internal/ptytest"
 	"meter-sync/masterdata"
 	"meter-sync/store"
 	"meter-sync/store/bolt"

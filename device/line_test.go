@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"meter-sync/device/internal/ptytest"
+	"meter-sync/internal/ptytest"
 	"meter-sync/tools/linesim"
 )
 

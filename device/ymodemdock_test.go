@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"meter-sync/device/internal/ptytest"
 	"meter-sync/domain"
+	"meter-sync/internal/ptytest"
 )
 
 // TestDockYMODEMWithLrzsz docks lrzsz as a generic handheld: sb sends the

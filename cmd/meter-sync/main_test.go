@@ -17,6 +17,7 @@ import (
 
 	"meter-sync/domain"
 	"meter-sync/interchange"
+	"meter-sync/internal/ptytest"
 	"meter-sync/store"
 	"meter-sync/store/bolt"
 	"meter-sync/store/storetest"
@@ -185,26 +186,9 @@ func TestSIGKILLDuringImport(t *testing.T) {
 func killImportAt(t *testing.T, data, csv, killAt string) bool {
 	t.Helper()
 	cmd := exec.Command(binary, "import", "--data", data, "--kind", "customers", "--file", csv, "--progress", "lines")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		if strings.HasSuffix(sc.Text(), killAt) {
-			cmd.Process.Signal(syscall.SIGKILL)
-			break
-		}
-	}
-	io.Copy(io.Discard, stderr)
-	err = cmd.Wait()
-	ee, ok := err.(*exec.ExitError)
-	killed := ok && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL
+	killed := ptytest.KillWhen(t, cmd, func(line string) bool { return strings.HasSuffix(line, killAt) })
 	if !killed {
-		t.Logf("import ended before the kill at %q (%v)", killAt, err)
+		t.Logf("import ended before the kill at %q", killAt)
 	}
 	return killed
 }

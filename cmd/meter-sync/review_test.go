@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
+	"meter-sync/internal/ptytest"
 	"meter-sync/vee"
 )
 
@@ -142,26 +140,9 @@ func TestSIGKILLDuringCommit(t *testing.T) {
 func killCommitAt(t *testing.T, data, killAt string) bool {
 	t.Helper()
 	cmd := exec.Command(binary, "review", "commit", "--data", data, "--cycle", "2026-01")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), killAt) {
-			cmd.Process.Signal(syscall.SIGKILL)
-			break
-		}
-	}
-	io.Copy(io.Discard, stderr)
-	err = cmd.Wait()
-	ee, ok := err.(*exec.ExitError)
-	killed := ok && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL
+	killed := ptytest.KillWhen(t, cmd, func(line string) bool { return strings.HasPrefix(line, killAt) })
 	if !killed {
-		t.Logf("commit ended before the kill at %q (%v)", killAt, err)
+		t.Logf("commit ended before the kill at %q", killAt)
 	}
 	return killed
 }

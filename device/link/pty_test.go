@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"meter-sync/device/internal/ptytest"
+	"meter-sync/internal/ptytest"
 	"meter-sync/protocol/dock"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"meter-sync/device/internal/ptytest"
+	"meter-sync/internal/ptytest"
 )
 
 // The benchmarks move one file over a raw pty with no pacing, so they

@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"meter-sync/device/internal/ptytest"
+	"meter-sync/internal/ptytest"
 	wire "meter-sync/protocol/ymodem"
 )
 

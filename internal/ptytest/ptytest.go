@@ -1,10 +1,12 @@
 // Package ptytest gives tests of the serial path real pseudo-terminal
 // pairs, and real peer programs (lrzsz's sb and rb, the handheld emulator)
 // running on the terminal side of one, as a handheld sits on the far end of
-// a cable.
+// a cable; and crash tests a way to SIGKILL a real process at a point it
+// reports.
 package ptytest
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -181,4 +183,29 @@ func (p *Peer) Wait(t testing.TB) {
 
 func (p *Peer) String() string {
 	return fmt.Sprintf("%s %s", p.Cmd.Path, strings.Join(p.Cmd.Args[1:], " "))
+}
+
+// KillWhen starts cmd and SIGKILLs it at the first line of its standard
+// error that match accepts, as a crash at that point would; it reports
+// whether the kill landed (false when the program ended first).
+func KillWhen(t testing.TB, cmd *exec.Cmd, match func(line string) bool) bool {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if match(sc.Text()) {
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			break
+		}
+	}
+	_, _ = io.Copy(io.Discard, stderr)
+	err = cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	return ok && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL
 }
