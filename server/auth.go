@@ -156,7 +156,7 @@ func (s *Server) guard(r Route) echo.MiddlewareFunc {
 }
 
 func permitted(c echo.Context, r Route, a *account.Account) bool {
-	if a.Can(r.Permission) {
+	if r.Allows(a) {
 		return true
 	}
 	if !r.OwnRoute {

@@ -48,40 +48,56 @@ func routeSamples(t *testing.T, s *Server) map[string]sample {
 		return v
 	}
 	return map[string]sample{
-		"GET /healthz":                               {target: "/healthz", status: 200},
-		"GET /signin":                                {target: "/signin", status: 303},
-		"POST /signin":                               {target: "/signin", form: f("id", "admin", "password", "x"), status: 403},
-		"GET /static/*":                              {target: "/static/style.css", status: 200},
-		"POST /signout":                              {target: "/signout", form: f(), status: 303},
-		"GET /":                                      {target: "/", status: 200},
-		"GET /account":                               {target: "/account", status: 200},
-		"POST /account/password":                     {target: "/account/password", form: f("old", "not the password", "new", "a new long password", "new2", "a new long password"), status: 400},
-		"GET /readers/:id":                           {target: "/readers/R1", owner: "R1", status: 200},
-		"GET /admin/users":                           {target: "/admin/users", status: 200},
-		"POST /admin/users":                          {target: "/admin/users", form: f("id", "newbie", "name", "新人", "role", "clerk"), status: 200},
-		"GET /admin/users/:id":                       {target: "/admin/users/victim", status: 200},
-		"POST /admin/users/:id/role":                 {target: "/admin/users/victim/role", form: f("role", "clerk"), status: 303},
-		"POST /admin/users/:id/password":             {target: "/admin/users/victim/password", form: f(), status: 200},
-		"POST /admin/users/:id/disable":              {target: "/admin/users/victim/disable", form: f(), status: 303},
-		"POST /admin/users/:id/enable":               {target: "/admin/users/victim/enable", form: f(), status: 303},
-		"POST /admin/users/:id/tokens":               {target: "/admin/users/victim/tokens", form: f("label", "测试"), status: 200},
-		"POST /admin/users/:id/tokens/:token/revoke": {target: "/admin/users/victim/tokens/" + tok.ID + "/revoke", form: f(), status: 303},
-		"GET /admin/devices":                         {target: "/admin/devices", status: 200},
-		"POST /admin/devices":                        {target: "/admin/devices", form: f("id", "HH-NEW", "name", "新机"), status: 200},
-		"POST /admin/devices/:id/revoke":             {target: "/admin/devices/HH-S/revoke", form: f(), status: 303},
-		"GET /docking":                               {target: "/docking", status: 200},
-		"POST /docking":                              {target: "/docking", form: f("port", "/dev/ttyS9", "import", "1"), status: 303},
-		"GET /audit":                                 {target: "/audit", status: 200},
-		"GET /audit/export":                          {target: "/audit/export?format=csv", status: 200},
-		"GET /metrics":                               {target: "/metrics", status: 200},
-		"GET /openapi.json":                          {target: "/openapi.json", status: 200},
-		"GET /api/v1/readers":                        {target: "/api/v1/readers", status: 200},
-		"GET /api/v1/readers/:id/route":              {target: "/api/v1/readers/R1/route", owner: "R1", status: 200},
-		"GET /api/v1/customers/:id":                  {target: "/api/v1/customers/3300000001", status: 200},
-		"GET /api/v1/docking/jobs":                   {target: "/api/v1/docking/jobs", status: 200},
-		"POST /api/v1/docking/jobs":                  {target: "/api/v1/docking/jobs", status: 415}, // (no JSON body)
-		"GET /api/v1/docking/jobs/:id":               {target: "/api/v1/docking/jobs/a1b2c3d4e5f6", status: 200},
-		"POST /api/v1/admin/backup":                  {target: "/api/v1/admin/backup", status: 200},
+		"GET /healthz":                                 {target: "/healthz", status: 200},
+		"GET /signin":                                  {target: "/signin", status: 303},
+		"POST /signin":                                 {target: "/signin", form: f("id", "admin", "password", "x"), status: 403},
+		"GET /static/*":                                {target: "/static/style.css", status: 200},
+		"POST /signout":                                {target: "/signout", form: f(), status: 303},
+		"GET /":                                        {target: "/", status: 200},
+		"GET /account":                                 {target: "/account", status: 200},
+		"POST /account/password":                       {target: "/account/password", form: f("old", "not the password", "new", "a new long password", "new2", "a new long password"), status: 400},
+		"GET /readers/:id":                             {target: "/readers/R1", owner: "R1", status: 200},
+		"GET /admin/users":                             {target: "/admin/users", status: 200},
+		"POST /admin/users":                            {target: "/admin/users", form: f("id", "newbie", "name", "新人", "role", "clerk"), status: 200},
+		"GET /admin/users/:id":                         {target: "/admin/users/victim", status: 200},
+		"POST /admin/users/:id/role":                   {target: "/admin/users/victim/role", form: f("role", "clerk"), status: 303},
+		"POST /admin/users/:id/password":               {target: "/admin/users/victim/password", form: f(), status: 200},
+		"POST /admin/users/:id/disable":                {target: "/admin/users/victim/disable", form: f(), status: 303},
+		"POST /admin/users/:id/enable":                 {target: "/admin/users/victim/enable", form: f(), status: 303},
+		"POST /admin/users/:id/tokens":                 {target: "/admin/users/victim/tokens", form: f("label", "测试"), status: 200},
+		"POST /admin/users/:id/tokens/:token/revoke":   {target: "/admin/users/victim/tokens/" + tok.ID + "/revoke", form: f(), status: 303},
+		"GET /admin/devices":                           {target: "/admin/devices", status: 200},
+		"POST /admin/devices":                          {target: "/admin/devices", form: f("id", "HH-NEW", "name", "新机"), status: 200},
+		"POST /admin/devices/:id/revoke":               {target: "/admin/devices/HH-S/revoke", form: f(), status: 303},
+		"GET /docking":                                 {target: "/docking", status: 200},
+		"POST /docking":                                {target: "/docking", form: f("port", "/dev/ttyS9", "import", "1"), status: 303},
+		"GET /review":                                  {target: "/review?cycle=2026-03", status: 200},
+		"GET /review/:reader/:cycle":                   {target: "/review/R1/2026-03", status: 200},
+		"POST /review/:reader/:cycle/decisions":        {target: "/review/R1/2026-03/decisions", form: f("why", "x"), status: 400},
+		"POST /review/:reader/:cycle/commit":           {target: "/review/R3/2026-03/commit", form: f(), status: 303},
+		"GET /review/:reader/:cycle/report.xlsx":       {target: "/review/R1/2026-03/report.xlsx", status: 200},
+		"GET /review/:reader/:cycle/:customer":         {target: "/review/R1/2026-03/3300000001", status: 200},
+		"GET /reports/readers.xlsx":                    {target: "/reports/readers.xlsx?cycle=2026-03", status: 200},
+		"GET /reports/ignitions.xlsx":                  {target: "/reports/ignitions.xlsx?cycle=2026-03", status: 200},
+		"GET /exports/readings.csv":                    {target: "/exports/readings.csv?cycle=2026-03", status: 200},
+		"GET /exports/readings.xlsx":                   {target: "/exports/readings.xlsx?cycle=2026-03", status: 200},
+		"GET /orders":                                  {target: "/orders", status: 200},
+		"GET /audit":                                   {target: "/audit", status: 200},
+		"GET /audit/export":                            {target: "/audit/export?format=csv", status: 200},
+		"GET /metrics":                                 {target: "/metrics", status: 200},
+		"GET /openapi.json":                            {target: "/openapi.json", status: 200},
+		"GET /api/v1/readers":                          {target: "/api/v1/readers", status: 200},
+		"GET /api/v1/readers/:id/route":                {target: "/api/v1/readers/R1/route", owner: "R1", status: 200},
+		"GET /api/v1/customers/:id":                    {target: "/api/v1/customers/3300000001", status: 200},
+		"GET /api/v1/docking/jobs":                     {target: "/api/v1/docking/jobs", status: 200},
+		"POST /api/v1/docking/jobs":                    {target: "/api/v1/docking/jobs", status: 415}, // (no JSON body)
+		"GET /api/v1/docking/jobs/:id":                 {target: "/api/v1/docking/jobs/a1b2c3d4e5f6", status: 200},
+		"GET /api/v1/review/:reader/:cycle":            {target: "/api/v1/review/R1/2026-03", status: 200},
+		"POST /api/v1/review/:reader/:cycle/decisions": {target: "/api/v1/review/R1/2026-03/decisions", status: 415}, // (no JSON body)
+		"POST /api/v1/review/:reader/:cycle/commit":    {target: "/api/v1/review/R3/2026-03/commit", status: 200},
+		"GET /api/v1/readings/committed":               {target: "/api/v1/readings/committed?cycle=2026-03", status: 200},
+		"GET /api/v1/orders":                           {target: "/api/v1/orders", status: 200},
+		"POST /api/v1/admin/backup":                    {target: "/api/v1/admin/backup", status: 200},
 	}
 }
 
@@ -184,7 +200,7 @@ func wantUnauthenticated(t *testing.T, rec *httptest.ResponseRecorder, path, met
 // allowed is what the route table and account.Can say of an account and a
 // route's sample request.
 func allowed(a *account.Account, r Route, sm sample) bool {
-	return r.Public || a.Can(r.Permission) || r.OwnRoute && a.MaySeeRoute(sm.owner)
+	return r.Allows(a) || r.OwnRoute && a.MaySeeRoute(sm.owner)
 }
 
 // TestRoleMatrix tries every route as every role, with a browser session
@@ -311,12 +327,13 @@ func TestReaderTriesAClerksAction(t *testing.T) {
 func TestNavShowsOnlyWhatTheAccountMayUse(t *testing.T) {
 	s, _ := newTestServer(t)
 	tests := map[string]string{
-		"admin":    "首页 对接抄表机 审计日志 账号管理 抄表机配对 我的账号",
-		"clerk":    "首页 对接抄表机 抄表机配对 我的账号",
-		"reviewer": "首页 审计日志 我的账号",
-		"leader":   "首页 我的账号",
-		"tech":     "首页 我的账号",
-		"reader":   "首页 我的抄表路线 对接抄表机 我的账号",
+		"admin":      "首页 对接抄表机 抄表审核 派工单 审计日志 账号管理 抄表机配对 我的账号",
+		"clerk":      "首页 对接抄表机 抄表机配对 我的账号",
+		"dispatcher": "首页 对接抄表机 派工单 抄表机配对 我的账号",
+		"reviewer":   "首页 抄表审核 派工单 审计日志 我的账号",
+		"leader":     "首页 派工单 我的账号",
+		"tech":       "首页 我的账号",
+		"reader":     "首页 我的抄表路线 对接抄表机 我的账号",
 	}
 	for id, want := range tests {
 		body := get(t, signedIn(t, s, id), "/account").Body.String()

@@ -38,6 +38,7 @@ import (
 	"meter-sync/access"
 	"meter-sync/account"
 	"meter-sync/store"
+	"meter-sync/vee"
 )
 
 // Options configure a Server. Zero values mean the defaults documented on
@@ -71,6 +72,10 @@ type Options struct {
 	// Ports lists the machine's serial ports for the docking page; nil
 	// lists none (a port's path can still be typed).
 	Ports func() ([]PortInfo, error)
+	// Validation holds the thresholds a commit (入库) measures each
+	// reading's use with, from the configuration; nil means
+	// vee.DefaultParams(). Its Now is set to the server's clock.
+	Validation *vee.Params
 }
 
 // bodyLimit bounds every request body; nothing the server takes today is
@@ -84,12 +89,21 @@ type Route struct {
 	// Permission is what the signed-in account must be allowed
 	// (account.Account.Can); "" for a public route.
 	Permission account.Permission
+	// Also is a second permission that lets an account in as well ("" for
+	// none): the work orders are for reviewers and for dispatchers.
+	Also account.Permission
 	// Public routes are open to everyone, signed in or not.
 	Public bool
 	// OwnRoute routes are also open to an account that may see the route of
 	// the reader named by the path parameter :id (account.MaySeeRoute): a
 	// reader sees their own route.
 	OwnRoute bool
+}
+
+// Allows reports whether the route table lets account a in, the OwnRoute
+// case aside.
+func (r Route) Allows(a *account.Account) bool {
+	return r.Public || a.Can(r.Permission) || r.Also != "" && a.Can(r.Also)
 }
 
 // Server serves meter-sync's HTTP API and pages. It is safe for concurrent use.
@@ -163,6 +177,17 @@ func (s *Server) register() {
 	s.add(http.MethodPost, "/admin/devices/:id/revoke", account.PermPairDevice, s.revokeDevice)
 	s.add(http.MethodGet, "/docking", account.PermDock, s.dockingPage)
 	s.add(http.MethodPost, "/docking", account.PermDock, s.startDockForm)
+	s.add(http.MethodGet, "/review", account.PermReview, s.reviewPage)
+	s.add(http.MethodGet, "/review/:reader/:cycle", account.PermReview, s.queuePage)
+	s.add(http.MethodPost, "/review/:reader/:cycle/decisions", account.PermReview, s.decideForm)
+	s.add(http.MethodPost, "/review/:reader/:cycle/commit", account.PermCommit, s.commitForm)
+	s.add(http.MethodGet, "/review/:reader/:cycle/report.xlsx", account.PermReview, s.readerReportFile)
+	s.add(http.MethodGet, "/review/:reader/:cycle/:customer", account.PermReview, s.householdPage)
+	s.add(http.MethodGet, "/reports/readers.xlsx", account.PermReview, s.reportsFile)
+	s.add(http.MethodGet, "/reports/ignitions.xlsx", account.PermViewRoutes, s.ignitionsFile)
+	s.addEither(http.MethodGet, "/exports/readings.csv", account.PermReview, account.PermImport, s.committedCSV)
+	s.addEither(http.MethodGet, "/exports/readings.xlsx", account.PermReview, account.PermImport, s.committedXLSX)
+	s.addEither(http.MethodGet, "/orders", account.PermReview, account.PermDispatch, s.ordersPage)
 	s.add(http.MethodGet, "/audit", account.PermViewAudit, s.auditPage)
 	s.add(http.MethodGet, "/audit/export", account.PermViewAudit, s.auditExport)
 	s.add(http.MethodGet, "/metrics", account.PermMetrics, s.metrics.serve)
@@ -174,6 +199,11 @@ func (s *Server) register() {
 	s.add(http.MethodGet, "/api/v1/docking/jobs", account.PermDock, s.apiDockJobs)
 	s.add(http.MethodPost, "/api/v1/docking/jobs", account.PermDock, s.apiStartDock)
 	s.add(http.MethodGet, "/api/v1/docking/jobs/:id", account.PermDock, s.apiDockJob)
+	s.add(http.MethodGet, "/api/v1/review/:reader/:cycle", account.PermReview, s.apiQueue)
+	s.add(http.MethodPost, "/api/v1/review/:reader/:cycle/decisions", account.PermReview, s.apiDecide)
+	s.add(http.MethodPost, "/api/v1/review/:reader/:cycle/commit", account.PermCommit, s.apiCommit)
+	s.addEither(http.MethodGet, "/api/v1/readings/committed", account.PermReview, account.PermImport, s.apiCommitted)
+	s.addEither(http.MethodGet, "/api/v1/orders", account.PermReview, account.PermDispatch, s.apiOrders)
 	s.add(http.MethodPost, "/api/v1/admin/backup", account.PermBackup, s.adminBackup)
 }
 
@@ -185,6 +215,11 @@ func (s *Server) public(method, path string, h echo.HandlerFunc) {
 // add registers a route for the accounts that may do p.
 func (s *Server) add(method, path string, p account.Permission, h echo.HandlerFunc) {
 	s.addRoute(Route{Method: method, Path: path, Permission: p}, h)
+}
+
+// addEither registers a route for the accounts that may do p or also.
+func (s *Server) addEither(method, path string, p, also account.Permission, h echo.HandlerFunc) {
+	s.addRoute(Route{Method: method, Path: path, Permission: p, Also: also}, h)
 }
 
 // addOwnRoute registers a route about the reader :id: for accounts that see

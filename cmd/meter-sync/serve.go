@@ -24,6 +24,7 @@ import (
 	"meter-sync/masterdata"
 	"meter-sync/server"
 	"meter-sync/store"
+	"meter-sync/vee"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -154,9 +155,10 @@ func listenAndServe(ctx context.Context, cfg config.Config, data string, st stor
 		return err
 	}
 	defer os.Remove(filepath.Join(data, serveInfoFile))
+	validation := vee.ParamsFrom(cfg.Validation, cfg.Clock, cfg.Cycle)
 	srv := &http.Server{
-		Handler: server.New(server.Options{Store: st, Logger: logger, AdminToken: token,
-			Access: svc, SecureCookies: tls, Station: dockStation{station}, Ports: serialPorts}).Handler(),
+		Handler: server.New(server.Options{Store: st, Logger: logger, AdminToken: token, Access: svc, SecureCookies: tls,
+			Station: dockStation{station}, Ports: serialPorts, Validation: &validation}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.Server.ReadTimeout.Duration,
 		WriteTimeout:      cfg.Server.WriteTimeout.Duration,
