@@ -134,11 +134,13 @@ type queueState struct {
 	Page   review.Page
 }
 
-// loadQueue reads a reader's counts and one page of its queue; an unknown
-// reader is a 404 and a bad cursor a 400.
+// loadQueue reads a reader's counts and one page of its queue, in one
+// transaction that decodes the anomalies once; an unknown reader is a 404
+// and a bad cursor a 400.
 func (s *Server) loadQueue(q review.Query, cursorName string) (queueState, error) {
 	var st queueState
-	err := s.opt.Store.View(func(rt store.ReadTx) error {
+	err := s.opt.Store.View(func(tx store.ReadTx) error {
+		rt := newMemoTx(tx)
 		var err error
 		if st.Counts, err = review.CountsOf(rt, q.Cycle, q.Reader); err != nil {
 			return err
