@@ -110,24 +110,22 @@ func Select(as []store.Anomaly, read map[string]time.Time, q Query) (Page, error
 		after = &c
 	}
 	p := Page{ByCode: map[string]int{}, ByStatus: map[string]int{}}
-	var sel []store.Anomaly
+	// Pointers are sorted, not the records: an anomaly is a large struct,
+	// and a page of a big cycle sorts thousands of them.
+	var sel []*store.Anomaly
 	for i := range as {
 		a := &as[i]
 		p.ByCode[a.Code]++
 		p.ByStatus[a.Status]++
-		if matches(a, read, &q) {
-			sel = append(sel, *a)
+		if !matches(a, read, &q) {
+			continue
+		}
+		p.Total++
+		if after == nil || less(a, after) > 0 {
+			sel = append(sel, a)
 		}
 	}
-	p.Total = len(sel)
 	slices.SortFunc(sel, less)
-	if after != nil {
-		at, _ := slices.BinarySearchFunc(sel, *after, less)
-		for at < len(sel) && less(sel[at], *after) <= 0 {
-			at++
-		}
-		sel = sel[at:]
-	}
 	limit := q.Limit
 	switch {
 	case limit <= 0:
@@ -137,9 +135,12 @@ func Select(as []store.Anomaly, read map[string]time.Time, q Query) (Page, error
 	}
 	if len(sel) > limit {
 		sel = sel[:limit]
-		p.Next = encodeCursor(&sel[limit-1])
+		p.Next = encodeCursor(sel[limit-1])
 	}
-	p.Items = sel
+	p.Items = make([]store.Anomaly, len(sel))
+	for i, a := range sel {
+		p.Items[i] = *a
+	}
 	return p, nil
 }
 
@@ -158,7 +159,7 @@ func matches(a *store.Anomaly, read map[string]time.Time, q *Query) bool {
 }
 
 // comparer orders anomalies by the sort key, then household and code.
-func comparer(sort string, desc bool) (func(a, b store.Anomaly) int, error) {
+func comparer(sort string, desc bool) (func(a, b *store.Anomaly) int, error) {
 	var primary func(a, b *store.Anomaly) int
 	switch sort {
 	case "", SortHousehold:
@@ -174,8 +175,8 @@ func comparer(sort string, desc bool) (func(a, b store.Anomaly) int, error) {
 	default:
 		return nil, fmt.Errorf("%w: sort %q", ErrBadQuery, sort)
 	}
-	return func(a, b store.Anomaly) int {
-		c := cmp.Or(primary(&a, &b), strings.Compare(a.CustomerID, b.CustomerID), strings.Compare(a.Code, b.Code))
+	return func(a, b *store.Anomaly) int {
+		c := cmp.Or(primary(a, b), strings.Compare(a.CustomerID, b.CustomerID), strings.Compare(a.Code, b.Code))
 		if desc {
 			return -c
 		}

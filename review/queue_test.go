@@ -50,7 +50,7 @@ func TestQueuePagesCoverEverything(t *testing.T) {
 				total = p.Total
 				for i := range p.Items {
 					a := &p.Items[i]
-					if seen[a.Key()] || !a.Blocking || (prev != nil && less(*prev, *a) >= 0) {
+					if seen[a.Key()] || !a.Blocking || (prev != nil && less(prev, a) >= 0) {
 						t.Fatalf("sort %q desc %v: %s seen twice, out of order or not blocking", sort, desc, a.Key())
 					}
 					seen[a.Key()] = true
