@@ -29,7 +29,7 @@ var (
 // pageNames are the templates under templates/, each rendered inside
 // templates/layout.html.
 var pageNames = []string{"home", "route", "error", "signin", "account", "users", "user", "devices", "docking", "audit", "once",
-	"review", "queue", "household", "orders"}
+	"review", "queue", "household", "orders", "reports", "reports_ignitions"}
 
 // parsePages parses every page with the layout. The templates are compiled
 // into the binary, so a parse error is a programming error that any test
@@ -61,7 +61,7 @@ type navLink struct {
 // navItems are the pages of the navigation bar; each is shown to the
 // accounts its route's permission lets in.
 var navItems = []struct{ path, text string }{
-	{"/", "首页"}, {"/docking", "对接抄表机"}, {"/review", "抄表审核"}, {"/orders", "派工单"}, {"/audit", "审计日志"}, {"/admin/users", "账号管理"}, {"/admin/devices", "抄表机配对"}, {"/account", "我的账号"},
+	{"/", "首页"}, {"/docking", "对接抄表机"}, {"/review", "抄表审核"}, {"/reports", "抄表报告"}, {"/reports/ignitions", "点火户数表"}, {"/orders", "派工单"}, {"/audit", "审计日志"}, {"/admin/users", "账号管理"}, {"/admin/devices", "抄表机配对"}, {"/account", "我的账号"},
 }
 
 // render executes a page into a buffer first, so that a template error is a
