@@ -25,6 +25,8 @@ type Order struct {
 	// Requirement is the 用户对…要求 note of the acceptance screen [003:713, 947, 1591].
 	Requirement string `json:"requirement"`
 	Status      string `json:"status"` // OrderPending, …
+	// Technician is the 施工人员 the order is dispatched to ("" before dispatch).
+	Technician string `json:"technician,omitempty"`
 	// Anomaly is the anomaly whose confirmation created the order, if any.
 	Anomaly *AnomalyKey `json:"anomaly,omitempty"`
 	// Source is where the sources prescribe the order, e.g. "[003:927]".

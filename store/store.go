@@ -136,6 +136,8 @@ type ReadTx interface {
 	Accounts
 	Orders
 	Commits
+	ChangeLog
+	Mutations
 }
 
 // Tx is a read-write transaction. Every Put reports whether it changed
@@ -145,6 +147,8 @@ type Tx interface {
 	ReadTx
 	OrderWriter
 	CommitWriter
+	ChangeWriter
+	MutationWriter
 	// PutCustomer creates or replaces a household, keeping the route index
 	// true. A 抄表序号 held by another household is a *SeqConflictError.
 	PutCustomer(c *domain.Customer) (before *domain.Customer, changed bool, err error)

@@ -32,6 +32,7 @@ func (s *DB) Check() error {
 			errs = append(errs, checkRouteIndex(t)...)
 			errs = append(errs, checkReadingIndex(t)...)
 			errs = append(errs, checkAnomalies(t)...)
+			errs = append(errs, checkChangeLogs(t)...)
 		}
 		if len(errs) > 0 {
 			return fmt.Errorf("store/bolt: check %s: %w", s.path, errors.Join(errs...))

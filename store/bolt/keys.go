@@ -35,7 +35,8 @@ var (
 
 var allBuckets = [][]byte{bucketMeta, bucketCustomers, bucketRoute, bucketReaders, bucketAssign,
 	bucketHistory, bucketPurchases, bucketChanges, bucketReadings, bucketReadingIndex, bucketAnomalies,
-	bucketAudit, bucketAccounts, bucketSessions, bucketTokens, bucketDevices, bucketOrders, bucketCommits}
+	bucketAudit, bucketAccounts, bucketSessions, bucketTokens, bucketDevices, bucketOrders, bucketCommits,
+	bucketSyncChanges, bucketHeld, bucketHolders, bucketMutations, bucketMutationTimes, bucketBlobWaits, bucketSyncDevices}
 
 // idPrefix is len(id) ‖ id.
 func idPrefix(id string, extra int) []byte {

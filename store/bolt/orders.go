@@ -63,6 +63,9 @@ func (t *tx) CreateOrder(o store.Order) (store.Order, error) {
 	if err != nil {
 		return o, err
 	}
+	if err := t.orderChanged(nil, &o); err != nil {
+		return o, err
+	}
 	return o, b.Put([]byte(o.ID), raw)
 }
 
@@ -78,6 +81,9 @@ func (t *tx) PutOrder(o store.Order) (store.Order, error) {
 	o.Version++
 	raw, err := json.Marshal(o)
 	if err != nil {
+		return o, err
+	}
+	if err := t.orderChanged(&was, &o); err != nil {
 		return o, err
 	}
 	return o, t.b(bucketOrders).Put([]byte(o.ID), raw)

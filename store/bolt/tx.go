@@ -106,6 +106,9 @@ func (t *tx) PutCustomer(c *domain.Customer) (*domain.Customer, bool, error) {
 	if err := t.put(bucketCustomers, customers, id, val); err != nil {
 		return nil, false, err
 	}
+	if err := t.customerChanged(c.ID); err != nil {
+		return nil, false, err
+	}
 	return before, true, nil
 }
 

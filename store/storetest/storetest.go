@@ -48,6 +48,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SearchAudit", testSearchAudit},
 		{"Orders", testOrders},
 		{"CycleCommits", testCycleCommits},
+		{"ChangeLog", testChangeLog},
+		{"Mutations", testMutations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
