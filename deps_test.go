@@ -62,6 +62,11 @@ func TestDependencyDirection(t *testing.T) {
 		// review is domain logic over store's interfaces: no HTTP, no bbolt.
 		{"meter-sync/review", true, []string{"meter-sync/server", "github.com/labstack/echo/v4", "go.etcd.io/bbolt",
 			"meter-sync/store/bolt", "meter-sync/masterdata", "meter-sync/device"}},
+		// the sync wire format is pure; the sync server side stays off HTTP and bbolt.
+		{"meter-sync/protocol/syncwire", true, []string{"net/http", "go.etcd.io/bbolt", "github.com/labstack/echo/v4",
+			"meter-sync/store", "meter-sync/server", "meter-sync/sync", "log/slog"}},
+		{"meter-sync/sync", true, []string{"meter-sync/server", "github.com/labstack/echo/v4", "go.etcd.io/bbolt",
+			"meter-sync/store/bolt", "net/http"}},
 		{"meter-sync/fixtures", true, []string{"meter-sync/store", "meter-sync/server", "go.etcd.io/bbolt"}},
 	}
 	for _, r := range rules {
