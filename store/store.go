@@ -135,6 +135,7 @@ type ReadTx interface {
 	AuditLog
 	Accounts
 	Orders
+	Receipts
 	Commits
 	ChangeLog
 	Mutations
@@ -146,6 +147,7 @@ type ReadTx interface {
 type Tx interface {
 	ReadTx
 	OrderWriter
+	ReceiptWriter
 	CommitWriter
 	ChangeWriter
 	MutationWriter

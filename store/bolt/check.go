@@ -33,6 +33,7 @@ func (s *DB) Check() error {
 			errs = append(errs, checkReadingIndex(t)...)
 			errs = append(errs, checkAnomalies(t)...)
 			errs = append(errs, checkChangeLogs(t)...)
+			errs = append(errs, checkReceipts(t)...)
 		}
 		if len(errs) > 0 {
 			return fmt.Errorf("store/bolt: check %s: %w", s.path, errors.Join(errs...))

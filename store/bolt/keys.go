@@ -31,11 +31,18 @@ var (
 	bucketDevices      = []byte("devices")   // handheld id → device (JSON)
 	bucketOrders       = []byte("orders")    // 派工单号 → work order (JSON)
 	bucketCommits      = []byte("commits")   // cycle ‖ reader → cycle commit (JSON)
+	bucketReceipts     = []byte("receipts")  // receipt id ‖ version → receipt record (JSON)
+	// 派工单号 ‖ seq and 用户编号 ‖ seq → receipt id ‖ version: a receipt's
+	// versions by order and by household, in the order they were stored.
+	bucketReceiptsByOrder    = []byte("receipts_by_order")
+	bucketReceiptsByCustomer = []byte("receipts_by_customer")
+	bucketReceiptSeq         = []byte("receipt_seq") // seq → receipt id ‖ version: every version in storage order
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketCustomers, bucketRoute, bucketReaders, bucketAssign,
 	bucketHistory, bucketPurchases, bucketChanges, bucketReadings, bucketReadingIndex, bucketAnomalies,
 	bucketAudit, bucketAccounts, bucketSessions, bucketTokens, bucketDevices, bucketOrders, bucketCommits,
+	bucketReceipts, bucketReceiptsByOrder, bucketReceiptsByCustomer, bucketReceiptSeq,
 	bucketSyncChanges, bucketHeld, bucketHolders, bucketMutations, bucketMutationTimes, bucketBlobWaits, bucketSyncDevices}
 
 // idPrefix is len(id) ‖ id.
