@@ -77,6 +77,8 @@ func routeSamples(t *testing.T, s *Server) map[string]sample {
 		"POST /review/:reader/:cycle/commit":           {target: "/review/R3/2026-03/commit", form: f(), status: 303},
 		"GET /review/:reader/:cycle/report.xlsx":       {target: "/review/R1/2026-03/report.xlsx", status: 200},
 		"GET /review/:reader/:cycle/:customer":         {target: "/review/R1/2026-03/3300000001", status: 200},
+		"GET /reports":                                 {target: "/reports?cycle=2026-03", status: 200},
+		"GET /reports/ignitions":                       {target: "/reports/ignitions?cycle=2026-03", status: 200},
 		"GET /reports/readers.xlsx":                    {target: "/reports/readers.xlsx?cycle=2026-03", status: 200},
 		"GET /reports/ignitions.xlsx":                  {target: "/reports/ignitions.xlsx?cycle=2026-03", status: 200},
 		"GET /exports/readings.csv":                    {target: "/exports/readings.csv?cycle=2026-03", status: 200},
@@ -95,6 +97,8 @@ func routeSamples(t *testing.T, s *Server) map[string]sample {
 		"GET /api/v1/review/:reader/:cycle":            {target: "/api/v1/review/R1/2026-03", status: 200},
 		"POST /api/v1/review/:reader/:cycle/decisions": {target: "/api/v1/review/R1/2026-03/decisions", status: 415}, // (no JSON body)
 		"POST /api/v1/review/:reader/:cycle/commit":    {target: "/api/v1/review/R3/2026-03/commit", status: 200},
+		"GET /api/v1/reports/readers":                  {target: "/api/v1/reports/readers?cycle=2026-03", status: 200},
+		"GET /api/v1/reports/ignitions":                {target: "/api/v1/reports/ignitions?cycle=2026-03", status: 200},
 		"GET /api/v1/readings/committed":               {target: "/api/v1/readings/committed?cycle=2026-03", status: 200},
 		"GET /api/v1/orders":                           {target: "/api/v1/orders", status: 200},
 		"POST /api/v1/admin/backup":                    {target: "/api/v1/admin/backup", status: 200},
@@ -327,11 +331,11 @@ func TestReaderTriesAClerksAction(t *testing.T) {
 func TestNavShowsOnlyWhatTheAccountMayUse(t *testing.T) {
 	s, _ := newTestServer(t)
 	tests := map[string]string{
-		"admin":      "首页 对接抄表机 抄表审核 派工单 审计日志 账号管理 抄表机配对 我的账号",
-		"clerk":      "首页 对接抄表机 抄表机配对 我的账号",
-		"dispatcher": "首页 对接抄表机 派工单 抄表机配对 我的账号",
-		"reviewer":   "首页 抄表审核 派工单 审计日志 我的账号",
-		"leader":     "首页 派工单 我的账号",
+		"admin":      "首页 对接抄表机 抄表审核 抄表报告 点火户数表 派工单 审计日志 账号管理 抄表机配对 我的账号",
+		"clerk":      "首页 对接抄表机 点火户数表 抄表机配对 我的账号",
+		"dispatcher": "首页 对接抄表机 点火户数表 派工单 抄表机配对 我的账号",
+		"reviewer":   "首页 抄表审核 抄表报告 点火户数表 派工单 审计日志 我的账号",
+		"leader":     "首页 点火户数表 派工单 我的账号",
 		"tech":       "首页 我的账号",
 		"reader":     "首页 我的抄表路线 对接抄表机 我的账号",
 	}
