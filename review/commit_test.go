@@ -215,7 +215,7 @@ func TestReaderReport(t *testing.T) {
 
 func TestTallyIgnitions(t *testing.T) {
 	feb := jan.Add(1)
-	from, to := IgnitionWindow(feb)
+	from, to := IgnitionWindow(feb, 0)
 	if !from.Equal(time.Date(2026, 1, 26, 0, 0, 0, 0, domain.Local)) || !to.Equal(time.Date(2026, 2, 26, 0, 0, 0, 0, domain.Local)) {
 		t.Fatalf("window %s - %s", from, to)
 	}
@@ -233,9 +233,24 @@ func TestTallyIgnitions(t *testing.T) {
 	}
 	read := []domain.Customer{hh("a1", "江滨花园", domain.StateGasOn), hh("a2", "江滨花园", domain.StateGasOn),
 		hh("a9", "江滨花园", domain.StateInstalled), hh("b1", "锦绣家园", domain.StateGasOn), hh("b2", "锦绣家园", domain.StateSealed)}
-	tab := TallyIgnitions(feb, evs, read)
+	tab := TallyIgnitions(feb, 0, evs, read)
 	want := []EstateIgnitions{{"江滨花园", 2, 2, 3}, {"锦绣家园", 2, 1, 2}}
 	if !slices.Equal(tab.Estates, want) || len(tab.Ignited) != 4 {
 		t.Errorf("table %+v, want %+v", tab.Estates, want)
+	}
+}
+
+// TestIgnitionWindowFollowsTheConfiguration: the count opens on the day
+// configured, the sources' 26th by default.
+func TestIgnitionWindowFollowsTheConfiguration(t *testing.T) {
+	m, _ := domain.ParseMonth("2026-03")
+	for _, tt := range []struct {
+		start          int
+		fromDay, toDay string
+	}{{0, "2026-02-26", "2026-03-26"}, {26, "2026-02-26", "2026-03-26"}, {21, "2026-02-21", "2026-03-21"}} {
+		from, to := IgnitionWindow(m, tt.start)
+		if from.Format(time.DateOnly) != tt.fromDay || to.Format(time.DateOnly) != tt.toDay {
+			t.Errorf("start day %d: [%v, %v), want [%s, %s)", tt.start, from, to, tt.fromDay, tt.toDay)
+		}
 	}
 }

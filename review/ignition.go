@@ -46,8 +46,8 @@ type IgnitionTable struct {
 // recorded the change (a customers file from the CIS that changed the
 // state; receipts of 点火 orders will add theirs when tablet sync records
 // them), and the totals are the households as they are now.
-func Ignitions(rt store.ReadTx, m domain.Month) (IgnitionTable, error) {
-	from, to := IgnitionWindow(m)
+func Ignitions(rt store.ReadTx, m domain.Month, startDay int) (IgnitionTable, error) {
+	from, to := IgnitionWindow(m, startDay)
 	evs, err := auditedIgnitions(rt, from, to)
 	if err != nil {
 		return IgnitionTable{}, err
@@ -62,7 +62,7 @@ func Ignitions(rt store.ReadTx, m domain.Month) (IgnitionTable, error) {
 	if err != nil {
 		return IgnitionTable{}, err
 	}
-	return TallyIgnitions(m, evs, cs), nil
+	return TallyIgnitions(m, startDay, evs, cs), nil
 }
 
 // auditedIgnitions finds, in the audit trail, the customer updates in
@@ -95,9 +95,9 @@ func auditedIgnitions(rt store.ReadTx, from, to time.Time) ([]Ignition, error) {
 // households read now (meter state on a route): pure. A household ignited
 // twice in the window counts once, at its last ignition; ignitions outside
 // the window are left out.
-func TallyIgnitions(m domain.Month, evs []Ignition, read []domain.Customer) IgnitionTable {
+func TallyIgnitions(m domain.Month, startDay int, evs []Ignition, read []domain.Customer) IgnitionTable {
 	t := IgnitionTable{Month: m}
-	t.From, t.To = IgnitionWindow(m)
+	t.From, t.To = IgnitionWindow(m, startDay)
 	last := map[string]Ignition{}
 	for _, e := range evs {
 		if e.At.Before(t.From) || !e.At.Before(t.To) {

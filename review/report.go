@@ -139,11 +139,20 @@ func estimateWhy(v *domain.ReadingVersion) string {
 	return strings.Join(parts, ";")
 }
 
-// IgnitionWindow is the window of a month's ignition count: from the 26th
-// of the month before to the 25th of the month, inclusive [003:1273, 1275].
-func IgnitionWindow(m domain.Month) (from, to time.Time) {
+// IgnitionWindow is the window of a month's ignition count: from startDay
+// of the month before to the day before startDay of the month, inclusive;
+// the sources count from the 26th to the 25th [003:1273, 1275], and
+// [cycle] ignition_window_start_day sets it (0 means the 26th).
+func IgnitionWindow(m domain.Month, startDay int) (from, to time.Time) {
+	if startDay <= 0 {
+		startDay = DefaultIgnitionStartDay
+	}
 	prev := m.Add(-1).Start()
 	this := m.Start()
-	return time.Date(prev.Year(), prev.Month(), 26, 0, 0, 0, 0, domain.Local),
-		time.Date(this.Year(), this.Month(), 26, 0, 0, 0, 0, domain.Local)
+	return time.Date(prev.Year(), prev.Month(), startDay, 0, 0, 0, 0, domain.Local),
+		time.Date(this.Year(), this.Month(), startDay, 0, 0, 0, 0, domain.Local)
 }
+
+// DefaultIgnitionStartDay is the day the sources open the ignition count
+// on: the 26th [003:1273].
+const DefaultIgnitionStartDay = 26

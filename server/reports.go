@@ -87,7 +87,7 @@ func (s *Server) loadIgnitions(cycle domain.Month) (review.IgnitionTable, error)
 	var t review.IgnitionTable
 	err := s.opt.Store.View(func(rt store.ReadTx) error {
 		var err error
-		t, err = review.Ignitions(rt, cycle)
+		t, err = review.Ignitions(rt, cycle, s.opt.IgnitionStartDay)
 		return err
 	})
 	return t, err

@@ -363,7 +363,7 @@ func TestIgnitionsPage(t *testing.T) {
 	var want review.IgnitionTable
 	if err := env.st.View(func(rt store.ReadTx) error {
 		var err error
-		want, err = review.Ignitions(rt, domainMarch())
+		want, err = review.Ignitions(rt, domainMarch(), 0)
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -95,7 +95,7 @@ func (s *Server) cycleDownloads(c echo.Context, m domain.Month) []download {
 	var out []download
 	for _, f := range []struct{ path, text, id string }{
 		{"/reports/readers.xlsx", "全部抄表员的抄表管理报告(XLSX)", "dl-reports"},
-		{"/reports/ignitions.xlsx", "点火户数表(上月26日至本月25日,XLSX)", "dl-ignitions"},
+		{"/reports/ignitions.xlsx", "点火户数表(XLSX)", "dl-ignitions"},
 		{"/exports/readings.csv", "已入库读数(CSV,供客服系统导入)", "dl-readings-csv"},
 		{"/exports/readings.xlsx", "已入库读数(XLSX)", "dl-readings-xlsx"},
 	} {

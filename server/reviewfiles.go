@@ -77,7 +77,7 @@ func (s *Server) ignitionsFile(c echo.Context) error {
 	}
 	var t review.IgnitionTable
 	if err := s.opt.Store.View(func(rt store.ReadTx) error {
-		t, err = review.Ignitions(rt, cycle)
+		t, err = review.Ignitions(rt, cycle, s.opt.IgnitionStartDay)
 		return err
 	}); err != nil {
 		return err

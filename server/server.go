@@ -76,6 +76,10 @@ type Options struct {
 	// reading's use with, from the configuration; nil means
 	// vee.DefaultParams(). Its Now is set to the server's clock.
 	Validation *vee.Params
+	// IgnitionStartDay is the day of the month before on which a month's
+	// ignition count opens ([cycle] ignition_window_start_day); 0 means
+	// the sources' 26th.
+	IgnitionStartDay int
 }
 
 // bodyLimit bounds every request body; nothing the server takes today is

@@ -377,7 +377,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	var summary string
 	err = db.View(func(rt store.ReadTx) error {
 		if *kind == "ignitions" {
-			t, err := review.Ignitions(rt, cycle)
+			t, err := review.Ignitions(rt, cycle, cfg.Cycle.IgnitionWindowStartDay)
 			if err != nil {
 				return err
 			}

@@ -158,7 +158,8 @@ func listenAndServe(ctx context.Context, cfg config.Config, data string, st stor
 	validation := vee.ParamsFrom(cfg.Validation, cfg.Clock, cfg.Cycle)
 	srv := &http.Server{
 		Handler: server.New(server.Options{Store: st, Logger: logger, AdminToken: token, Access: svc, SecureCookies: tls,
-			Station: dockStation{station}, Ports: serialPorts, Validation: &validation}).Handler(),
+			Station: dockStation{station}, Ports: serialPorts, Validation: &validation,
+			IgnitionStartDay: cfg.Cycle.IgnitionWindowStartDay}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.Server.ReadTimeout.Duration,
 		WriteTimeout:      cfg.Server.WriteTimeout.Duration,
