@@ -67,6 +67,9 @@ func TestDependencyDirection(t *testing.T) {
 			"meter-sync/store", "meter-sync/server", "meter-sync/sync", "log/slog"}},
 		{"meter-sync/sync", true, []string{"meter-sync/server", "github.com/labstack/echo/v4", "go.etcd.io/bbolt",
 			"meter-sync/store/bolt", "net/http"}},
+		// orders is the work-order and receipt rules over store's interfaces: no HTTP, no bbolt.
+		{"meter-sync/orders", true, []string{"meter-sync/server", "github.com/labstack/echo/v4", "go.etcd.io/bbolt",
+			"meter-sync/store/bolt", "net/http", "meter-sync/sync", "meter-sync/masterdata", "meter-sync/device"}},
 		{"meter-sync/fixtures", true, []string{"meter-sync/store", "meter-sync/server", "go.etcd.io/bbolt"}},
 	}
 	for _, r := range rules {

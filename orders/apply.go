@@ -1,6 +1,8 @@
 package orders
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -106,7 +108,7 @@ func (p Policy) repeated(tx store.Tx, r Receipt) (out Outcome, done, accepted bo
 	if sent.OrderID == "" {
 		sent.OrderID = last.OrderID
 	}
-	if !reflect.DeepEqual(sent, last.Receipt) {
+	if !sameReceipt(sent, last.Receipt) {
 		r.OrderID = sent.OrderID
 		return Outcome{}, false, slices.ContainsFunc(vs, func(v store.ReceiptRecord) bool { return v.Status == store.ReceiptAccepted }), nil
 	}
@@ -395,4 +397,11 @@ func workTime(r Receipt, now time.Time) time.Time {
 		}
 	}
 	return now
+}
+
+// sameReceipt compares receipts as they are stored: by their JSON.
+func sameReceipt(a, b Receipt) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }

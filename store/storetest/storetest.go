@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DevicesPairAndRevoke", testDevices},
 		{"SearchAudit", testSearchAudit},
 		{"Orders", testOrders},
+		{"Receipts", testReceipts},
 		{"CycleCommits", testCycleCommits},
 		{"ChangeLog", testChangeLog},
 		{"Mutations", testMutations},
