@@ -48,6 +48,8 @@ type ChangeLog interface {
 	Held(scope, orderID string) (bool, error)
 	// HoldersOf lists the technicians of a household's orders, each once, by id.
 	HoldersOf(customerID string) ([]string, error)
+	// Scopes lists every scope that has a change log, by name.
+	Scopes() ([]string, error)
 }
 
 // ChangeWriter changes the change logs. CreateOrder, PutOrder and

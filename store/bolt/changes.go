@@ -124,6 +124,16 @@ func (t *tx) ChangeHead(scope string) (head, horizon uint64, err error) {
 	return b.Sequence(), horizon, nil
 }
 
+// Scopes implements store.ChangeLog.
+func (t *tx) Scopes() ([]string, error) {
+	var out []string
+	err := t.b(bucketSyncChanges).ForEachBucket(func(k []byte) error {
+		out = append(out, string(k))
+		return nil
+	})
+	return out, err
+}
+
 // PruneChanges implements store.ChangeWriter.
 func (t *tx) PruneChanges(scope string, seqs []uint64) error {
 	b, err := t.scopeLog(scope, false)
@@ -200,7 +210,8 @@ func (t *tx) orderChanged(before *store.Order, o *store.Order) error {
 			return err
 		}
 	}
-	if err := t.b(bucketHeld).Put(heldKey(o.Technician, o.ID), nil); err != nil {
+	// (a value, not nil: bbolt's Get cannot tell an empty value from none)
+	if err := t.b(bucketHeld).Put(heldKey(o.Technician, o.ID), []byte{1}); err != nil {
 		return err
 	}
 	return holders.Put(holderKey(o.CustomerID, o.ID), []byte(o.Technician))

@@ -103,6 +103,9 @@ func testChangeLog(t *testing.T, s store.Store) {
 				t.Errorf("Held(%s, %s) = %v", h.scope, h.id, got)
 			}
 		}
+		if sc, _ := tx.Scopes(); !slices.Equal(sc, []string{"T1", "T2"}) {
+			t.Errorf("Scopes() = %v", sc)
+		}
 		if h, _ := tx.HoldersOf("c1"); !slices.Equal(h, []string{"T2"}) {
 			t.Errorf("HoldersOf(c1) = %v, want [T2]", h)
 		}
