@@ -102,6 +102,13 @@ func routeSamples(t *testing.T, s *Server) map[string]sample {
 		"GET /api/v1/readings/committed":               {target: "/api/v1/readings/committed?cycle=2026-03", status: 200},
 		"GET /api/v1/orders":                           {target: "/api/v1/orders", status: 200},
 		"POST /api/v1/admin/backup":                    {target: "/api/v1/admin/backup", status: 200},
+		// (an administrator does not sync a tablet: PermSync is the technicians')
+		"GET /api/v1/sync/changes":          {target: "/api/v1/sync/changes", status: 403},
+		"POST /api/v1/sync/push":            {target: "/api/v1/sync/push", status: 403},
+		"GET /api/v1/sync/blobs/:sha/state": {target: "/api/v1/sync/blobs/" + strings.Repeat("ab", 32) + "/state", status: 403},
+		"PATCH /api/v1/sync/blobs/:sha":     {target: "/api/v1/sync/blobs/" + strings.Repeat("ab", 32), status: 403},
+		"GET /api/v1/sync/blobs/:sha":       {target: "/api/v1/sync/blobs/" + strings.Repeat("ab", 32), status: 404},
+		"GET /api/v1/sync/mutations":        {target: "/api/v1/sync/mutations", status: 200},
 	}
 }
 

@@ -38,6 +38,7 @@ import (
 	"meter-sync/access"
 	"meter-sync/account"
 	"meter-sync/store"
+	tabsync "meter-sync/sync"
 	"meter-sync/vee"
 )
 
@@ -80,6 +81,9 @@ type Options struct {
 	// ignition count opens ([cycle] ignition_window_start_day); 0 means
 	// the sources' 26th.
 	IgnitionStartDay int
+	// Sync serves the tablets' delta sync (/api/v1/sync/…); nil answers
+	// those routes 503.
+	Sync *tabsync.Service
 }
 
 // bodyLimit bounds every request body; nothing the server takes today is
@@ -213,6 +217,12 @@ func (s *Server) register() {
 	s.addEither(http.MethodGet, "/api/v1/readings/committed", account.PermReview, account.PermImport, s.apiCommitted)
 	s.addEither(http.MethodGet, "/api/v1/orders", account.PermReview, account.PermDispatch, s.apiOrders)
 	s.add(http.MethodPost, "/api/v1/admin/backup", account.PermBackup, s.adminBackup)
+	s.add(http.MethodGet, "/api/v1/sync/changes", account.PermSync, s.apiSyncChanges)
+	s.add(http.MethodPost, "/api/v1/sync/push", account.PermSync, s.apiSyncPush)
+	s.add(http.MethodGet, "/api/v1/sync/blobs/:sha/state", account.PermSync, s.apiSyncBlobState)
+	s.add(http.MethodPatch, "/api/v1/sync/blobs/:sha", account.PermSync, s.apiSyncBlobPatch)
+	s.addEither(http.MethodGet, "/api/v1/sync/blobs/:sha", account.PermDispatch, account.PermViewAudit, s.apiSyncBlobGet)
+	s.addEither(http.MethodGet, "/api/v1/sync/mutations", account.PermDispatch, account.PermViewAudit, s.apiSyncMutations)
 }
 
 // public registers a route open to everyone.

@@ -19,9 +19,11 @@ import (
 	"meter-sync/access"
 	"meter-sync/account"
 	"meter-sync/domain"
+	"meter-sync/orders"
 	"meter-sync/store"
 	"meter-sync/store/bolt"
 	"meter-sync/store/storetest"
+	tabsync "meter-sync/sync"
 )
 
 // march is the test clock: 2026-03 reads the odd group (单月).
@@ -170,9 +172,11 @@ func newTestEnv(t *testing.T) *testEnv {
 			t.Fatalf("adding account %s: %v", a.ID, err)
 		}
 	}
+	syncSvc := tabsync.New(tabsync.Options{Store: st, Applier: orders.DefaultPolicy(), BlobDir: filepath.Join(t.TempDir(), "blobs"),
+		Now: env.clock.Now})
 	env.srv = New(Options{Store: st, Access: acc, Now: env.clock.Now, AdminToken: testToken, Version: "test",
 		Logger:  slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Station: env.station, Ports: testPorts})
+		Station: env.station, Ports: testPorts, Sync: syncSvc})
 	return env
 }
 

@@ -29,7 +29,7 @@ var (
 // pageNames are the templates under templates/, each rendered inside
 // templates/layout.html.
 var pageNames = []string{"home", "route", "error", "signin", "account", "users", "user", "devices", "docking", "audit", "once",
-	"review", "queue", "household", "orders", "reports", "reports_ignitions"}
+	"review", "queue", "household", "orders", "reports", "reports_ignitions", "order", "order_new"}
 
 // parsePages parses every page with the layout. The templates are compiled
 // into the binary, so a parse error is a programming error that any test
