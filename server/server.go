@@ -37,6 +37,7 @@ import (
 
 	"meter-sync/access"
 	"meter-sync/account"
+	"meter-sync/orders"
 	"meter-sync/store"
 	tabsync "meter-sync/sync"
 	"meter-sync/vee"
@@ -81,6 +82,9 @@ type Options struct {
 	// ignition count opens ([cycle] ignition_window_start_day); 0 means
 	// the sources' 26th.
 	IgnitionStartDay int
+	// Orders holds the work-order rules' configuration (working-day
+	// calendar, commitment windows); nil means orders.DefaultPolicy().
+	Orders *orders.Policy
 	// Sync serves the tablets' delta sync (/api/v1/sync/…); nil answers
 	// those routes 503.
 	Sync *tabsync.Service
@@ -223,6 +227,7 @@ func (s *Server) register() {
 	s.add(http.MethodPatch, "/api/v1/sync/blobs/:sha", account.PermSync, s.apiSyncBlobPatch)
 	s.addEither(http.MethodGet, "/api/v1/sync/blobs/:sha", account.PermDispatch, account.PermViewAudit, s.apiSyncBlobGet)
 	s.addEither(http.MethodGet, "/api/v1/sync/mutations", account.PermDispatch, account.PermViewAudit, s.apiSyncMutations)
+	s.registerOrders()
 }
 
 // public registers a route open to everyone.
