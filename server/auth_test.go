@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -47,7 +48,7 @@ func routeSamples(t *testing.T, s *Server) map[string]sample {
 		}
 		return v
 	}
-	return map[string]sample{
+	samples := map[string]sample{
 		"GET /healthz":                                 {target: "/healthz", status: 200},
 		"GET /signin":                                  {target: "/signin", status: 303},
 		"POST /signin":                                 {target: "/signin", form: f("id", "admin", "password", "x"), status: 403},
@@ -110,6 +111,8 @@ func routeSamples(t *testing.T, s *Server) map[string]sample {
 		"GET /api/v1/sync/blobs/:sha":       {target: "/api/v1/sync/blobs/" + strings.Repeat("ab", 32), status: 404},
 		"GET /api/v1/sync/mutations":        {target: "/api/v1/sync/mutations", status: 200},
 	}
+	maps.Copy(samples, orderDeskSamples(t, s))
+	return samples
 }
 
 // send makes r's sample request through h.
