@@ -22,8 +22,10 @@ import (
 	"meter-sync/domain"
 	"meter-sync/fixtures"
 	"meter-sync/masterdata"
+	"meter-sync/orders"
 	"meter-sync/server"
 	"meter-sync/store"
+	tabsync "meter-sync/sync"
 	"meter-sync/vee"
 )
 
@@ -156,10 +158,15 @@ func listenAndServe(ctx context.Context, cfg config.Config, data string, st stor
 	}
 	defer os.Remove(filepath.Join(data, serveInfoFile))
 	validation := vee.ParamsFrom(cfg.Validation, cfg.Clock, cfg.Cycle)
+	syncSvc, err := newSync(ctx, cfg, data, st, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler: server.New(server.Options{Store: st, Logger: logger, AdminToken: token, Access: svc, SecureCookies: tls,
 			Station: dockStation{station}, Ports: serialPorts, Validation: &validation,
-			IgnitionStartDay: cfg.Cycle.IgnitionWindowStartDay}).Handler(),
+			IgnitionStartDay: cfg.Cycle.IgnitionWindowStartDay, Sync: syncSvc}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.Server.ReadTimeout.Duration,
 		WriteTimeout:      cfg.Server.WriteTimeout.Duration,
@@ -237,4 +244,33 @@ func loadDemo(st store.Store, data string, households int, logger *slog.Logger, 
 	fmt.Fprintf(out, "demo: generated and imported a city of %d households and %d readers in %s (files in %s)\n",
 		len(city.Customers), len(city.Readers), time.Since(start).Round(time.Millisecond), dir)
 	return true, nil
+}
+
+// newSync is the tablets' sync over st: receipts decided by the orders
+// rules of the configuration, attachments in DATA/blobs, and the change
+// logs' removals past the horizon pruned now and every hour until ctx ends.
+func newSync(ctx context.Context, cfg config.Config, data string, st store.Store, logger *slog.Logger) (*tabsync.Service, error) {
+	policy, err := orders.PolicyFrom(cfg)
+	if err != nil {
+		return nil, err
+	}
+	svc := tabsync.New(tabsync.Options{Store: st, Applier: policy, BlobDir: filepath.Join(data, "blobs"), Logger: logger,
+		MaxSkew: cfg.Clock.MaxSkew.Duration})
+	go func() {
+		tick := time.NewTicker(time.Hour)
+		defer tick.Stop()
+		for {
+			if n, err := svc.Compact(); err != nil {
+				logger.Error("pruning the sync change logs", "err", err)
+			} else if n > 0 {
+				logger.Info("pruned sync change logs", "removals", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return svc, nil
 }
