@@ -122,7 +122,10 @@ func (e *syncEnv) call(t *testing.T, h http.Handler, method, path, target string
 	return rec
 }
 
-func decompress(t *testing.T, rec *httptest.ResponseRecorder) []byte {
+func decompress(t *testing.T, rec *httptest.ResponseRecorder) []byte { return decompressTB(t, rec) }
+
+func decompressTB(t testing.TB, rec *httptest.ResponseRecorder) []byte {
+	t.Helper()
 	t.Helper()
 	switch rec.Header().Get("Content-Encoding") {
 	case "zstd":
