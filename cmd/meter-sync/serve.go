@@ -158,15 +158,16 @@ func listenAndServe(ctx context.Context, cfg config.Config, data string, st stor
 	}
 	defer os.Remove(filepath.Join(data, serveInfoFile))
 	validation := vee.ParamsFrom(cfg.Validation, cfg.Clock, cfg.Cycle)
-	syncSvc, err := newSync(ctx, cfg, data, st, logger)
+	policy, err := orders.PolicyFrom(cfg)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	syncSvc := newSync(ctx, cfg, data, st, &policy, logger)
 	srv := &http.Server{
 		Handler: server.New(server.Options{Store: st, Logger: logger, AdminToken: token, Access: svc, SecureCookies: tls,
 			Station: dockStation{station}, Ports: serialPorts, Validation: &validation,
-			IgnitionStartDay: cfg.Cycle.IgnitionWindowStartDay, Sync: syncSvc}).Handler(),
+			IgnitionStartDay: cfg.Cycle.IgnitionWindowStartDay, Sync: syncSvc, Orders: &policy}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.Server.ReadTimeout.Duration,
 		WriteTimeout:      cfg.Server.WriteTimeout.Duration,
@@ -249,11 +250,7 @@ func loadDemo(st store.Store, data string, households int, logger *slog.Logger, 
 // newSync is the tablets' sync over st: receipts decided by the orders
 // rules of the configuration, attachments in DATA/blobs, and the change
 // logs' removals past the horizon pruned now and every hour until ctx ends.
-func newSync(ctx context.Context, cfg config.Config, data string, st store.Store, logger *slog.Logger) (*tabsync.Service, error) {
-	policy, err := orders.PolicyFrom(cfg)
-	if err != nil {
-		return nil, err
-	}
+func newSync(ctx context.Context, cfg config.Config, data string, st store.Store, policy *orders.Policy, logger *slog.Logger) *tabsync.Service {
 	svc := tabsync.New(tabsync.Options{Store: st, Applier: policy, BlobDir: filepath.Join(data, "blobs"), Logger: logger,
 		MaxSkew: cfg.Clock.MaxSkew.Duration})
 	go func() {
@@ -272,5 +269,5 @@ func newSync(ctx context.Context, cfg config.Config, data string, st store.Store
 			}
 		}
 	}()
-	return svc, nil
+	return svc
 }
