@@ -21,7 +21,7 @@ const (
 	RoleReviewer   Role = "reviewer"    // 审核员: reviews flagged readings and commits (入库)
 	RoleTeamLeader Role = "team_leader" // 班组长: postpones (顺延), reassigns, voids [003:1547]
 	RoleTechnician Role = "technician"  // 施工人员: syncs work orders and receipts from a tablet
-	RoleReader     Role = "reader"      // 抄表员: docks a handheld, sees own route and counts
+	RoleReader     Role = "reader"      // 抄表员: docks a handheld or syncs a networked one, sees own route and counts
 )
 
 var roleNames = map[Role]string{RoleAdmin: "管理员", RoleClerk: "营业员", RoleReviewer: "审核员",
@@ -59,7 +59,7 @@ const (
 	PermCommit      Permission = "readings.commit" // 入库
 	PermDispatch    Permission = "orders.dispatch" // 派工 [003:1383]
 	PermPostpone    Permission = "orders.postpone" // 业务顺延, reassign, void [003:1547, 1551]
-	PermSync        Permission = "tablet.sync"     // pull orders, push receipts
+	PermSync        Permission = "tablet.sync"     // delta sync: a technician's orders and receipts, a reader's route and readings
 	PermManageUsers Permission = "accounts.manage"
 	PermPairDevice  Permission = "devices.pair"
 	PermViewAudit   Permission = "audit.view"
@@ -76,7 +76,7 @@ var grants = map[Role][]Permission{
 	RoleReviewer:   {PermViewRoutes, PermReview, PermCommit, PermViewAudit},
 	RoleTeamLeader: {PermViewRoutes, PermPostpone, PermDispatch},
 	RoleTechnician: {PermViewOwn, PermSync},
-	RoleReader:     {PermViewOwn, PermDock},
+	RoleReader:     {PermViewOwn, PermDock, PermSync}, // PermSync: a networked handheld (docs/SYNC.md §10)
 }
 
 // Permissions lists every permission.

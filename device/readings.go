@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,7 +19,7 @@ import (
 
 // Arrival says how a readings file came from a handheld.
 type Arrival struct {
-	Source    domain.Source // FromHandheld or FromYMODEM
+	Source    domain.Source // FromHandheld, FromYMODEM or FromNetwork
 	DeviceID  string
 	Reader    string
 	Cycle     domain.Month
@@ -58,28 +59,41 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 // returns only once the readings are durably stored, or with nothing
 // stored: only then may the handheld delete them (DESIGN §5.9).
 func (h *Host) importReadings(data []byte, a Arrival) (ImportReport, error) {
-	sum := sha256.Sum256(data)
-	rep := ImportReport{Digest: hex.EncodeToString(sum[:]), Reader: a.Reader, Cycle: a.Cycle}
-	name := fmt.Sprintf("readings-%s-%s-%s-%s.csv", unsafeName.ReplaceAllString(a.DeviceID, "_"),
-		unsafeName.ReplaceAllString(a.Reader, "_"), a.Cycle, rep.Digest[:16])
-	rep.File = filepath.Join(h.opt.SpoolDir, name)
-	if err := writeDurably(rep.File, data); err != nil {
+	rep := ImportReport{Reader: a.Reader, Cycle: a.Cycle}
+	var err error
+	if rep.File, rep.Digest, err = spool(h.opt.SpoolDir, data, a); err != nil {
 		return rep, err
 	}
-	actor := a.Actor
-	if actor == "" {
-		actor = a.DeviceID
-	}
-	res, err := masterdata.Import(h.st, masterdata.Options{
-		Kind: interchange.Readings, Path: rep.File, Reader: a.Reader, Cycle: a.Cycle,
-		Actor: actor, Now: h.opt.Now, Logger: h.opt.Logger, Validation: h.validation(),
-		Source: a.Source, DeviceID: a.DeviceID, ClockSkew: a.ClockSkew,
-	})
+	res, err := masterdata.Import(h.st, importOptions(rep.File, a, h.opt.Now, h.opt.Logger, h.validation()))
 	rep.Result, rep.Rows = res, res.Rows
 	if err != nil {
 		return rep, err
 	}
 	return rep, h.countRead(&rep)
+}
+
+// spool writes a readings file as it came into dir, named by device,
+// reader, cycle and digest, durably: every readings path keeps what
+// arrived before importing it.
+func spool(dir string, data []byte, a Arrival) (path, digest string, err error) {
+	sum := sha256.Sum256(data)
+	digest = hex.EncodeToString(sum[:])
+	name := fmt.Sprintf("readings-%s-%s-%s-%s.csv", unsafeName.ReplaceAllString(a.DeviceID, "_"),
+		unsafeName.ReplaceAllString(a.Reader, "_"), a.Cycle, digest[:16])
+	path = filepath.Join(dir, name)
+	return path, digest, writeDurably(path, data)
+}
+
+// importOptions is the readings import of a spooled file that arrived as a
+// says.
+func importOptions(path string, a Arrival, now func() time.Time, log *slog.Logger, p *vee.Params) masterdata.Options {
+	actor := a.Actor
+	if actor == "" {
+		actor = a.DeviceID
+	}
+	return masterdata.Options{Kind: interchange.Readings, Path: path, Reader: a.Reader, Cycle: a.Cycle,
+		Actor: actor, Now: now, Logger: log, Validation: p,
+		Source: a.Source, DeviceID: a.DeviceID, ClockSkew: a.ClockSkew}
 }
 
 // countRead fills the route count, the households read and those read but

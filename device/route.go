@@ -179,7 +179,7 @@ func (h *Host) rereadFile(reader string, cycle domain.Month, encoding string) ([
 	var data []byte
 	var ids []string
 	err := h.st.View(func(tx store.ReadTx) error {
-		households, err := pendingRereads(tx, reader, cycle)
+		households, _, err := pendingRereads(tx, reader, cycle)
 		if err != nil || len(households) == 0 {
 			return err
 		}
@@ -193,13 +193,15 @@ func (h *Host) rereadFile(reader string, cycle domain.Month, encoding string) ([
 }
 
 // pendingRereads lists, in walking order, the households whose anomaly a
-// reviewer returned for a re-read after their latest reading was stored.
-func pendingRereads(tx store.ReadTx, reader string, cycle domain.Month) ([]domain.Customer, error) {
+// reviewer returned for a re-read after their latest reading was stored,
+// and by household the reviewer's reason.
+func pendingRereads(tx store.ReadTx, reader string, cycle domain.Month) ([]domain.Customer, map[string]string, error) {
 	as, err := tx.Anomalies(cycle, reader)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []domain.Customer
+	why := map[string]string{}
 	for i := range as {
 		a := &as[i]
 		if a.Status != store.AnomalyReturned || len(a.Decisions) == 0 || slices.ContainsFunc(out, func(c domain.Customer) bool { return c.ID == a.CustomerID }) {
@@ -207,20 +209,21 @@ func pendingRereads(tx store.ReadTx, reader string, cycle domain.Month) ([]domai
 		}
 		vs, err := tx.ReadingVersions(a.CustomerID, cycle)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		returnedAt := a.Decisions[len(a.Decisions)-1].At
-		if n := len(vs); n > 0 && vs[n-1].RecordedAt.After(returnedAt) {
+		returned := a.Decisions[len(a.Decisions)-1]
+		if n := len(vs); n > 0 && vs[n-1].RecordedAt.After(returned.At) {
 			continue // read again since it was returned
 		}
 		c, err := tx.Customer(a.CustomerID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, c)
+		why[c.ID] = returned.Why
 	}
 	domain.SortRoute(out)
-	return out, nil
+	return out, why, nil
 }
 
 // writeRoute renders households as a route file in the spool and reads it

@@ -130,6 +130,7 @@ const (
 	FromYMODEM   Source = "ymodem"   // a generic handheld's file
 	FromFile     Source = "file"     // meter-sync import --kind readings
 	FromCounter  Source = "counter"  // typed at the cash desk [003:803]
+	FromNetwork  Source = "network"  // pushed by a networked handheld over the sync API
 )
 
 // Reading is what a reader recorded for a household in a cycle.

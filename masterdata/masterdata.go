@@ -13,6 +13,7 @@
 package masterdata
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -153,6 +154,39 @@ func Import(st store.Store, opt Options) (Result, error) {
 	}
 	res.Committed = true
 	opt.Logger.Info("import", logAttrs(opt, res)...)
+	return res, nil
+}
+
+// ImportIn imports a readings file's bytes (CSV) inside the caller's
+// transaction tx, for a caller that stores records of its own with the
+// readings (the tablet sync's idempotency records): the readings, their
+// validation and the audit trail commit or roll back with the caller's
+// writes. opt.Path names the file (its spooled copy) in row errors and the
+// audit trail; it is not read. With opt.Partial the good rows are stored and
+// the bad ones reported in Result.Errors (no rejects file is written);
+// without it a bad row returns ErrBadRows after rows were stored, and the
+// caller must roll tx back.
+func ImportIn(tx store.Tx, opt Options, data []byte) (Result, error) {
+	opt = withDefaults(opt)
+	res := Result{File: opt.Path, Kind: opt.Kind}
+	if opt.Kind != interchange.Readings {
+		return res, fmt.Errorf("masterdata: ImportIn takes readings, not %s", opt.Kind)
+	}
+	if err := checkReaderCycle(opt); err != nil {
+		return res, err
+	}
+	r, err := tabular.NewCSV(bytes.NewReader(data), opt.Path, int64(len(data)), interchange.ReadingSchema,
+		tabular.Options{Encoding: opt.Encoding})
+	if err != nil {
+		return res, err
+	}
+	defer r.Close()
+	res.Encoding = r.Encoding()
+	run := &run{opt: opt, r: r, res: &res}
+	if err := run.all(tx, newReadingHandler(run)); err != nil {
+		return res, err
+	}
+	res.Committed = true
 	return res, nil
 }
 

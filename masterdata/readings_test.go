@@ -519,7 +519,7 @@ func TestRouteRowShowsThePreviousReading(t *testing.T) {
 	var row interchange.RouteRow
 	err := db.View(func(tx store.ReadTx) error {
 		var err error
-		row, err = routeRow(tx, ExportOptions{Reader: testReader, Cycle: city.Cycle}, &c)
+		row, err = RouteRow(tx, ExportOptions{Reader: testReader, Cycle: city.Cycle}, &c)
 		return err
 	})
 	last := hist[len(hist)-1]
@@ -539,7 +539,7 @@ func TestRouteRowShowsWhatAnICMeterWasBought(t *testing.T) {
 	err := db.View(func(tx store.ReadTx) error {
 		for i := range route {
 			c := &route[i]
-			row, err := routeRow(tx, ExportOptions{Reader: testReader, Cycle: city.Cycle, Now: func() time.Time { return export }}, c)
+			row, err := RouteRow(tx, ExportOptions{Reader: testReader, Cycle: city.Cycle, Now: func() time.Time { return export }}, c)
 			if err != nil {
 				return err
 			}

@@ -59,7 +59,7 @@ func WriteRouteFile(tx store.ReadTx, opt ExportOptions, households []domain.Cust
 		return res, err
 	}
 	for i := range households {
-		row, err := routeRow(tx, opt, &households[i])
+		row, err := RouteRow(tx, opt, &households[i])
 		if err == nil {
 			err = w.Write(interchange.EncodeRoute(row))
 		}
@@ -76,10 +76,11 @@ func WriteRouteFile(tx store.ReadTx, opt ExportOptions, households []domain.Cust
 	return res, nil
 }
 
-// routeRow is household c's row: the previous reading is the last one
-// before the cycle, or the start of a meter fitted since (新表读数), or,
-// with neither, the meter's base (表底数).
-func routeRow(tx store.ReadTx, opt ExportOptions, c *domain.Customer) (interchange.RouteRow, error) {
+// RouteRow is household c's row of opt's route file: the previous reading
+// is the last one before the cycle, or the start of a meter fitted since
+// (新表读数), or, with neither, the meter's base (表底数). A networked
+// handheld gets the same rows over the sync API.
+func RouteRow(tx store.ReadTx, opt ExportOptions, c *domain.Customer) (interchange.RouteRow, error) {
 	row := interchange.RouteRow{Customer: c, PrevM3: c.Meter.BaseM3, ReaderID: opt.Reader}
 	hist, err := tx.History(c.ID)
 	if err != nil {

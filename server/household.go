@@ -50,7 +50,7 @@ type versionRow struct {
 }
 
 var sourceZh = map[domain.Source]string{domain.FromHandheld: "抄表机对接", domain.FromYMODEM: "通用抄表机(YMODEM)",
-	domain.FromFile: "文件导入", domain.FromCounter: "营业厅录入"}
+	domain.FromFile: "文件导入", domain.FromCounter: "营业厅录入", domain.FromNetwork: "联网抄表机"}
 
 func (s *Server) householdPage(c echo.Context) error {
 	reader, cycle, err := readerCycle(c)

@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/labstack/echo/v4"
 
+	"meter-sync/account"
 	"meter-sync/protocol/syncwire"
 	tabsync "meter-sync/sync"
 )
@@ -77,6 +78,8 @@ func (s *Server) syncError(c echo.Context, err error) error {
 		body.Error = "the cursor is behind the change log's horizon or ahead of its head: pull from the empty cursor"
 	case errors.Is(err, tabsync.ErrUnavailable):
 		status, body.Error = http.StatusServiceUnavailable, "receipts or attachments are not available on this server"
+	case errors.Is(err, tabsync.ErrNotReader):
+		status, body.Error = http.StatusForbidden, "not a reader's account"
 	case errors.Is(err, tabsync.ErrNotFound):
 		status, body.Error = http.StatusNotFound, "not found"
 	case errors.Is(err, tabsync.ErrTooLarge):
@@ -184,7 +187,8 @@ func writeSyncJSON(c echo.Context, status int, v any) error {
 	return c.Blob(status, "application/json", raw)
 }
 
-// apiSyncChanges is GET /api/v1/sync/changes: one page of the caller's changes.
+// apiSyncChanges is GET /api/v1/sync/changes: one page of the caller's
+// changes: a technician's orders, or a reader's route for a cycle.
 func (s *Server) apiSyncChanges(c echo.Context) error {
 	svc, err := s.syncService()
 	if err != nil {
@@ -198,7 +202,12 @@ func (s *Server) apiSyncChanges(c echo.Context) error {
 	if err != nil {
 		return s.syncError(c, err)
 	}
-	page, err := svc.Pull(caller, c.QueryParam("cursor"), limit)
+	var page syncwire.ChangesPage
+	if caller.Account.Role == account.RoleReader {
+		page, err = svc.PullRoute(caller, c.QueryParam("cursor"), c.QueryParam("cycle"))
+	} else {
+		page, err = svc.Pull(caller, c.QueryParam("cursor"), limit)
+	}
 	if err != nil {
 		return s.syncError(c, err)
 	}

@@ -239,9 +239,18 @@ func (s *Service) OpenBlob(sha string) (*os.File, int64, error) {
 
 // missing lists the attachments of a receipt not yet whole.
 func (s *Service) missing(as []orders.Attachment) ([]string, error) {
+	shas := make([]string, len(as))
+	for i, a := range as {
+		shas[i] = a.SHA256
+	}
+	return s.missingSHAs(shas)
+}
+
+// missingSHAs lists the attachments named by shas not yet whole.
+func (s *Service) missingSHAs(shas []string) ([]string, error) {
 	var out []string
-	for _, a := range as {
-		sha, err := syncwire.ParseSHA256(a.SHA256)
+	for _, a := range shas {
+		sha, err := syncwire.ParseSHA256(a)
 		if err != nil {
 			continue // the receipt rules refuse a bad one
 		}
@@ -281,8 +290,12 @@ func (s *Service) arrived(c Caller, sha string) error {
 			if len(m.Missing) > 0 {
 				continue
 			}
+			action, key := "sync.receipt_complete", m.OrderID
+			if m.Kind == syncwire.KindReading {
+				action, key = "sync.reading_complete", m.ID
+			}
 			_, err = tx.AppendAudit(store.AuditEntry{At: now, Actor: c.Account.ID, Role: string(c.Account.Role),
-				Device: c.Device, Action: "sync.receipt_complete", Key: m.OrderID,
+				Device: c.Device, Action: action, Key: key,
 				Note: fmt.Sprintf("变更%s的附件已全部到达", m.ID)})
 			if err != nil {
 				return err

@@ -28,19 +28,38 @@ func (s *Service) Push(c Caller, body []byte) (syncwire.PushResponse, error) {
 	if err != nil {
 		return resp, err
 	}
-	if s.opt.Applier == nil {
+	var readings []int
+	for i, it := range items {
+		if it.Mutation.Kind == syncwire.KindReading {
+			readings = append(readings, i)
+		}
+	}
+	if s.opt.Applier == nil && len(readings) < len(items) || s.opt.Readings == nil && len(readings) > 0 {
 		return resp, ErrUnavailable
 	}
 	if err := s.noteDevice(c, skew, now); err != nil {
 		return resp, err
 	}
+	results := make([]syncwire.Result, len(items))
 	for i, it := range items {
-		r, err := s.decide(c, i, it, skew, now)
-		if err != nil {
+		if it.Mutation.Kind == syncwire.KindReading {
+			continue
+		}
+		if isReader(c) && len(it.Problems) == 0 {
+			it.Problems = []syncwire.Problem{{Path: fmt.Sprintf("mutations[%d].kind", i), Rule: "role",
+				Message: "抄表员账号不能提交回执"}}
+		}
+		if results[i], err = s.decide(c, i, it, skew, now); err != nil {
 			return resp, fmt.Errorf("mutation %d: %w", i, err)
 		}
-		resp.Results = append(resp.Results, r)
+		resp.Results = append(resp.Results, results[i])
 	}
+	if len(readings) > 0 {
+		if err := s.decideReadings(c, items, readings, results, skew, now); err != nil {
+			return resp, fmt.Errorf("readings: %w", err)
+		}
+	}
+	resp.Results = results
 	return resp, nil
 }
 
@@ -48,7 +67,7 @@ func (s *Service) Push(c Caller, body []byte) (syncwire.PushResponse, error) {
 // keys, so that a retry is recognised and an id reused for something else
 // is not.
 func digest(m syncwire.Mutation) string {
-	var receipt any
+	var receipt, reading any
 	_ = json.Unmarshal(m.Receipt, &receipt)
 	b, _ := json.Marshal(struct {
 		Kind    string
@@ -57,6 +76,11 @@ func digest(m syncwire.Mutation) string {
 		MadeAt  time.Time
 		Receipt any
 	}{m.Kind, m.OrderID, m.BaseVersion, m.MadeAt.UTC(), receipt})
+	if m.Reading != nil { // (a receipt's digest stays what it always was)
+		_ = json.Unmarshal(m.Reading, &reading)
+		r, _ := json.Marshal(reading)
+		b = append(append(b, '\n'), r...)
+	}
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }

@@ -23,6 +23,10 @@ type Options struct {
 	Store store.Store
 	// Applier decides receipts; nil answers every push ErrUnavailable.
 	Applier Applier
+	// Readings serves readers' networked handhelds: their routes and the
+	// readings import (device.Network); nil answers readers
+	// ErrUnavailable.
+	Readings Readings
 	// BlobDir holds the attachments (DATA/blobs); "" refuses uploads.
 	BlobDir string
 	// Now is the clock; nil means time.Now.
@@ -91,7 +95,8 @@ var (
 	// pull from the empty cursor and rebuild its copy, keeping its pending
 	// mutations.
 	ErrResync = errors.New("sync: cursor is past the horizon: pull from scratch")
-	// ErrUnavailable is returned by Push when the server has no receipt rules.
+	// ErrUnavailable is returned by Push when the server has no receipt
+	// rules, or no readings import for a push of readings or a reader's pull.
 	ErrUnavailable = errors.New("sync: receipts are not available on this server")
 	// ErrNotFound is returned for an attachment that does not exist or that
 	// the caller may not see.

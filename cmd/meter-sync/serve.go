@@ -163,7 +163,11 @@ func listenAndServe(ctx context.Context, cfg config.Config, data string, st stor
 		ln.Close()
 		return err
 	}
-	syncSvc := newSync(ctx, cfg, data, st, &policy, logger)
+	syncSvc, err := newSync(ctx, cfg, data, st, &policy, &validation, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler: server.New(server.Options{Store: st, Logger: logger, AdminToken: token, Access: svc, SecureCookies: tls,
 			Station: dockStation{station}, Ports: serialPorts, Validation: &validation,
@@ -248,11 +252,19 @@ func loadDemo(st store.Store, data string, households int, logger *slog.Logger, 
 }
 
 // newSync is the tablets' sync over st: receipts decided by the orders
-// rules of the configuration, attachments in DATA/blobs, and the change
-// logs' removals past the horizon pruned now and every hour until ctx ends.
-func newSync(ctx context.Context, cfg config.Config, data string, st store.Store, policy *orders.Policy, logger *slog.Logger) *tabsync.Service {
-	svc := tabsync.New(tabsync.Options{Store: st, Applier: policy, BlobDir: filepath.Join(data, "blobs"), Logger: logger,
-		MaxSkew: cfg.Clock.MaxSkew.Duration})
+// rules of the configuration, readers' routes and readings by the docking
+// spool (DATA/spool) and the readings import with the configuration's
+// thresholds, attachments in DATA/blobs, and the change logs' removals past
+// the horizon pruned now and every hour until ctx ends.
+func newSync(ctx context.Context, cfg config.Config, data string, st store.Store, policy *orders.Policy,
+	validation *vee.Params, logger *slog.Logger) (*tabsync.Service, error) {
+	spool := filepath.Join(data, "spool")
+	if err := os.MkdirAll(spool, 0o750); err != nil {
+		return nil, err
+	}
+	readings := &device.Network{SpoolDir: spool, Validation: validation, Logger: logger}
+	svc := tabsync.New(tabsync.Options{Store: st, Applier: policy, Readings: readings, BlobDir: filepath.Join(data, "blobs"),
+		Logger: logger, MaxSkew: cfg.Clock.MaxSkew.Duration})
 	go func() {
 		tick := time.NewTicker(time.Hour)
 		defer tick.Stop()
@@ -269,5 +281,5 @@ func newSync(ctx context.Context, cfg config.Config, data string, st store.Store
 			}
 		}
 	}()
-	return svc
+	return svc, nil
 }

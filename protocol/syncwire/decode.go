@@ -102,8 +102,8 @@ func decodeMutation(b []byte, at string) Item {
 		}
 	}
 	str("kind", &m.Kind, true)
-	if m.Kind != "" && m.Kind != KindReceipt {
-		bad(".kind", "enum", "unknown kind (receipt)")
+	if m.Kind != "" && m.Kind != KindReceipt && m.Kind != KindReading {
+		bad(".kind", "enum", "unknown kind (receipt, reading)")
 	}
 	str("order_id", &m.OrderID, false)
 	if len(m.OrderID) > 64 {
@@ -136,9 +136,21 @@ func decodeMutation(b []byte, at string) Item {
 	} else if m.Kind == KindReceipt {
 		bad(".receipt", "required", "required for a receipt")
 	}
+	if v, ok := fields["reading"]; ok {
+		if t := bytes.TrimSpace(v); len(t) == 0 || t[0] != '{' {
+			bad(".reading", "type", "must be an object")
+		} else {
+			m.Reading = append(json.RawMessage(nil), t...)
+		}
+	} else if m.Kind == KindReading {
+		bad(".reading", "required", "required for a reading")
+	}
+	if m.Kind == KindReading && (m.Receipt != nil || m.OrderID != "") {
+		bad("", "kind", "a reading carries no receipt or order_id")
+	}
 	for k := range fields {
 		switch k {
-		case "id", "kind", "order_id", "base_version", "made_at", "receipt":
+		case "id", "kind", "order_id", "base_version", "made_at", "receipt", "reading":
 		default:
 			bad("."+k, "unknown_field", "unknown field")
 		}

@@ -63,6 +63,14 @@ type ChangesPage struct {
 	// one only after its own pending mutations for it have been pushed and
 	// their results shown.
 	Removed []Removal `json:"removed"`
+
+	// A reader's page (docs/SYNC.md §10) has no orders: Cycle is the month
+	// of the route; Buckets lists the route's buckets the page replaces:
+	// delete every local household of those buckets, then store
+	// Households (in walking order).
+	Cycle      string      `json:"cycle,omitempty"`
+	Buckets    []int       `json:"buckets,omitempty"`
+	Households []Household `json:"households,omitempty"`
 }
 
 // Order is a work order (派工单) as a tablet sees it.
@@ -126,6 +134,7 @@ type Removal struct {
 // Mutation kinds; append-only.
 const (
 	KindReceipt = "receipt" // a receipt (回执) for an order, or creating one
+	KindReading = "reading" // a reader's reading of a household of their route
 )
 
 // PushRequest is a push: mutations in the order the device made them. Each
@@ -151,6 +160,9 @@ type Mutation struct {
 	// Receipt is the receipt (docs/SYNC.md §Receipts), decided by the
 	// server's receipt rules.
 	Receipt json.RawMessage `json:"receipt,omitempty"`
+	// Reading is a reader's reading (Reading), imported by the server's
+	// readings import.
+	Reading json.RawMessage `json:"reading,omitempty"`
 }
 
 // Result statuses; append-only.
@@ -194,6 +206,19 @@ type Result struct {
 	// clock skew (SkewMs of the push that first carried it).
 	TimesCorrected bool  `json:"times_corrected,omitempty"`
 	SkewMs         int64 `json:"skew_ms,omitempty"`
+
+	// A reading's result: the household, the cycle, the stored version that
+	// holds the reading (a new one, or the one that already said the same:
+	// Unchanged), and what validation found on it.
+	CustomerID     string    `json:"customer_id,omitempty"`
+	Cycle          string    `json:"cycle,omitempty"`
+	ReadingVersion int       `json:"reading_version,omitempty"`
+	Unchanged      bool      `json:"unchanged,omitempty"`
+	Anomalies      []Anomaly `json:"anomalies,omitempty"`
+	// ClockOff says the handheld's clock was more than the server's
+	// tolerance off (SkewMs): the reading keeps the time the handheld
+	// showed, with the skew stored beside it.
+	ClockOff bool `json:"clock_off,omitempty"`
 }
 
 // Problem is one rule a mutation broke.
