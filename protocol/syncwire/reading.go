@@ -130,6 +130,12 @@ func DecodeReading(b []byte, at string) (Reading, []Problem) {
 			r.Photos[i] = sha
 		}
 	}
+	if len(r.Flags) == 0 {
+		r.Flags = nil // [] and absent say the same
+	}
+	if len(r.Photos) == 0 {
+		r.Photos = nil
+	}
 	for k := range fields {
 		switch k {
 		case "cycle", "customer_id", "seq_no", "value", "read_at", "flags", "ic_remaining", "ic_used", "remark", "photos":
