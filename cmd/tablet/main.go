@@ -188,6 +188,7 @@ type syncOptions struct {
 	batch     int
 	chunk     int
 	pageLimit int
+	backoff   time.Duration
 }
 
 func (e *env) open(so syncOptions) (*tablet, error) {
@@ -200,9 +201,12 @@ func (e *env) open(so syncOptions) (*tablet, error) {
 		return nil, err
 	}
 	t := &tablet{cfg: cfg, st: st}
+	if so.backoff <= 0 {
+		so.backoff = 200 * time.Millisecond
+	}
 	t.cl, err = client.New(st, client.Options{BaseURL: cfg.Server, Token: cfg.Token, Device: cfg.Device,
 		HTTP: httpClient(&t.cfg), Now: t.cfg.now, Retries: so.retries, PushBatch: so.batch, ChunkSize: so.chunk,
-		PageLimit: so.pageLimit, Backoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second})
+		PageLimit: so.pageLimit, Backoff: so.backoff, MaxBackoff: 20 * so.backoff})
 	if err != nil {
 		st.Close()
 		return nil, err
