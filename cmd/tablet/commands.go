@@ -84,7 +84,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	var so syncOptions
 	fs.IntVar(&so.retries, "retries", 0, "retries of a failed request before giving up (0: 6)")
 	fs.IntVar(&so.batch, "batch", 0, "receipts in one push (0: 100)")
-	fs.IntVar(&so.chunk, "chunk", 0, "`BYTES` of one photo chunk (0: 512 KiB)")
+	fs.IntVar(&so.chunk, "chunk", 0, "`BYTES` of one photo chunk (0: 256 KiB)")
 	fs.IntVar(&so.pageLimit, "page", 0, "orders asked for in one pull page (0: 500)")
 	fs.DurationVar(&so.backoff, "backoff", 0, "wait before the first retry, doubled after each up to 20 times it (0: 200ms)")
 	untilOK := fs.Int("until-ok", 0, "sync again, up to `N` times, until a sync succeeds")

@@ -40,7 +40,7 @@ type Options struct {
 	PageLimit int
 	// PushBatch is the mutations in one push; 0 means syncwire.MaxMutations.
 	PushBatch int
-	// ChunkSize is the bytes of one attachment chunk; 0 means syncwire.MaxChunk.
+	// ChunkSize is the bytes of one attachment chunk; 0 means DefaultChunk.
 	ChunkSize int
 	// Encoding compresses push bodies: "zstd" (the default), "gzip" or
 	// "identity". A server that answers 415 is sent gzip, then identity.
@@ -54,6 +54,10 @@ type Options struct {
 	// Logger gets WARN for retried requests; nil discards.
 	Logger *slog.Logger
 }
+
+// DefaultChunk is the attachment chunk size docs/SYNC.md recommends on
+// mobile links: a dropped connection costs at most this much again.
+const DefaultChunk = 256 << 10
 
 // Client syncs one tablet's Store with the server. Its methods are safe
 // for concurrent use, though one Sync at a time is what a tablet does.
@@ -103,9 +107,10 @@ func New(st Store, opt Options) (*Client, error) {
 	if opt.PushBatch <= 0 || opt.PushBatch > syncwire.MaxMutations {
 		opt.PushBatch = syncwire.MaxMutations
 	}
-	if opt.ChunkSize <= 0 || opt.ChunkSize > syncwire.MaxChunk {
-		opt.ChunkSize = syncwire.MaxChunk
+	if opt.ChunkSize <= 0 {
+		opt.ChunkSize = DefaultChunk
 	}
+	opt.ChunkSize = min(opt.ChunkSize, syncwire.MaxChunk)
 	switch opt.Encoding {
 	case "":
 		opt.Encoding = "zstd"

@@ -1,0 +1,24 @@
+package client_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencies keeps the library copyable into a tablet app: of this
+// module it may use only the wire format, and nothing of the server's
+// storage or HTTP framework.
+func TestDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, d := range strings.Fields(string(out)) {
+		mine := strings.HasPrefix(d, "meter-sync/")
+		if mine && d != "meter-sync/protocol/syncwire" && d != "meter-sync/sync/client" ||
+			strings.HasPrefix(d, "go.etcd.io/bbolt") || strings.HasPrefix(d, "github.com/labstack/") {
+			t.Errorf("sync/client depends on %s", d)
+		}
+	}
+}
