@@ -30,6 +30,7 @@ type Config struct {
 	Cycle      Cycle      `toml:"cycle"`
 	Calendar   Calendar   `toml:"calendar"`
 	Orders     Orders     `toml:"orders"`
+	Sync       Sync       `toml:"sync"`
 	Auth       Auth       `toml:"auth"`
 }
 
@@ -195,6 +196,19 @@ const DateLayout = "2006-01-02"
 type Orders struct {
 	// CommitmentDays is the promised completion time per business type.
 	CommitmentDays CommitmentDays `toml:"commitment_days"`
+	// ReceiptTimeTolerance is how far beyond the server's clock a receipt's
+	// times (到场, 实施, 离开) may be before they are refused: a tablet's
+	// clock drifts, and the sync corrects it only by the skew it measured.
+	ReceiptTimeTolerance Duration `toml:"receipt_time_tolerance"`
+}
+
+// Sync configures the tablets' delta sync (docs/SYNC.md).
+type Sync struct {
+	// RemovalHorizon is how long a removal (an order voided or reassigned
+	// away) stays in a technician's change log; a tablet that has not
+	// synced for longer is told to sync again from scratch, never left
+	// holding what was removed.
+	RemovalHorizon Duration `toml:"removal_horizon"`
 }
 
 // CommitmentDays is the commitment window (the completion time promised to
@@ -291,7 +305,8 @@ func Default() Config {
 			Install: 5, Modify: 5, Ignite: 3, Reignite: 3, Seal: 3, Unseal: 3,
 			MeterTest: 5, HoseOther: 5,
 			Remove: 5, Exchange: 5, BulkExchange: 5, Regulator: 5, Rectify: 5,
-		}},
+		}, ReceiptTimeTolerance: Duration{5 * time.Minute}},
+		Sync: Sync{RemovalHorizon: Duration{90 * 24 * time.Hour}},
 		Auth: Auth{
 			HashMemoryKiB: 64 * 1024, HashTime: 3, HashThreads: 2,
 			SessionLifetime: Duration{12 * time.Hour}, SessionIdle: Duration{2 * time.Hour},

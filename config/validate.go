@@ -31,6 +31,8 @@ func (c Config) validate(prefix string) error {
 	c.Cycle.check(p)
 	c.Calendar.check(p)
 	c.Orders.check(p)
+	p.positive("orders.receipt_time_tolerance", c.Orders.ReceiptTimeTolerance)
+	p.positive("sync.removal_horizon", c.Sync.RemovalHorizon)
 	c.Auth.check(p)
 	return errors.Join(p.errs...)
 }

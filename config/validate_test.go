@@ -36,6 +36,8 @@ func TestValidate(t *testing.T) {
 		{"import gbk", func(c *Config) { c.Import.Encoding = "gbk" }, ""},
 		{"route encoding", func(c *Config) { c.Import.RouteEncoding = "utf-16" }, "import.route_encoding: must be one of"},
 		{"route gbk", func(c *Config) { c.Import.RouteEncoding = "gbk" }, ""},
+		{"receipt tolerance", func(c *Config) { c.Orders.ReceiptTimeTolerance = Duration{} }, "orders.receipt_time_tolerance"},
+		{"removal horizon", func(c *Config) { c.Sync.RemovalHorizon = Duration{-time.Hour} }, "sync.removal_horizon"},
 
 		{"factor 1", func(c *Config) { c.Validation.LargeVolumeFactor = 1 }, "validation.large_volume_factor: must be > 1, got 1"},
 		{"factor NaN", func(c *Config) { c.Validation.LargeVolumeFactor = nan() }, "validation.large_volume_factor: must be a finite number"},

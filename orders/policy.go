@@ -51,7 +51,10 @@ func PolicyFrom(c config.Config) (Policy, error) {
 	if err != nil {
 		return Policy{}, err
 	}
-	p := Policy{Calendar: cal, Commitment: map[domain.Business]int{}, FutureSkew: DefaultFutureSkew}
+	p := Policy{Calendar: cal, Commitment: map[domain.Business]int{}, FutureSkew: c.Orders.ReceiptTimeTolerance.Duration}
+	if p.FutureSkew <= 0 {
+		p.FutureSkew = DefaultFutureSkew
+	}
 	for name, days := range c.Orders.CommitmentDays.ByType() {
 		if days > 0 {
 			p.Commitment[domain.Business(name)] = days

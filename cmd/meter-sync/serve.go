@@ -264,7 +264,7 @@ func newSync(ctx context.Context, cfg config.Config, data string, st store.Store
 	}
 	readings := &device.Network{SpoolDir: spool, Validation: validation, Logger: logger}
 	svc := tabsync.New(tabsync.Options{Store: st, Applier: policy, Readings: readings, BlobDir: filepath.Join(data, "blobs"),
-		Logger: logger, MaxSkew: cfg.Clock.MaxSkew.Duration})
+		Logger: logger, MaxSkew: cfg.Clock.MaxSkew.Duration, Horizon: cfg.Sync.RemovalHorizon.Duration})
 	go func() {
 		tick := time.NewTicker(time.Hour)
 		defer tick.Stop()
