@@ -548,8 +548,12 @@ func TestSecurityAndCacheHeaders(t *testing.T) {
 		rec := get(t, admin, target)
 		h := rec.Header()
 		if h.Get("Cache-Control") != "no-store" || h.Get("X-Content-Type-Options") != "nosniff" ||
-			!strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") {
+			!strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
 			t.Errorf("%s: headers %v", target, h)
+		}
+		if page := !strings.HasPrefix(target, "/api/"); page && h.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: a page without X-Frame-Options: %v", target, h)
 		}
 	}
 }
