@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -239,6 +240,7 @@ func (s *Server) renderOrder(c echo.Context, id string, code int, flash, problem
 	if err != nil {
 		return err
 	}
+	d.inLocal()
 	a := principal(c).Account
 	data := orderPageData{layoutData: s.layout(c, "派工单"+id), orderDetail: d, Problem: problem, Kinds: eventZh,
 		CanDispatch: a.Can(account.PermDispatch), CanPostpone: a.Can(account.PermPostpone),
@@ -258,6 +260,24 @@ func (s *Server) renderOrder(c echo.Context, id string, code int, flash, problem
 		}
 	}
 	return s.render(c, code, "order", data)
+}
+
+// inLocal puts the times the page shows in the office's zone, as every
+// other page does (timeZh), whatever zone the server's machine keeps. It
+// copies the slices it changes: a store may hand out its own.
+func (d *orderDetail) inLocal() {
+	o := &d.Order
+	o.History, d.Receipts = slices.Clone(o.History), slices.Clone(d.Receipts)
+	for _, t := range []*time.Time{&o.CreatedAt, &o.DispatchedAt, &o.ClosedAt, &o.Due, &o.Appointment} {
+		*t = t.In(domain.Local)
+	}
+	for i := range o.History {
+		o.History[i].At = o.History[i].At.In(domain.Local)
+	}
+	for i := range d.Receipts {
+		r := &d.Receipts[i]
+		r.At, r.ArrivedAt, r.EndedAt = r.At.In(domain.Local), r.ArrivedAt.In(domain.Local), r.EndedAt.In(domain.Local)
+	}
 }
 
 func (s *Server) orderActionForm(kind string) echo.HandlerFunc {
