@@ -10,13 +10,14 @@ import (
 
 	"meter-sync/device/handheld"
 	"meter-sync/interchange"
+	"meter-sync/internal/cli"
 )
 
 func runInit(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "init", "--id ID --key HEX")
 	id := fs.String("id", "", "the handheld's device `ID`, as paired on the server")
 	key := fs.String("key", "", "the 64 hex digit `KEY` meter-sync device pair printed")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *id == "" || *key == "" {
@@ -39,7 +40,7 @@ func runClock(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "clock", "[--offset DURATION | --set TIME]")
 	offset := fs.Duration("offset", 0, "set the clock this `DURATION` from the system clock (e.g. 3h, -90m)")
 	set := fs.String("set", "", "set the clock to `TIME` (2026-01-05T09:00:00+08:00)")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	given := map[string]bool{}
@@ -82,7 +83,7 @@ func runLoadRoute(_ context.Context, e *env, args []string) error {
 	reader := fs.String("reader", "", "the reader (抄表员编号) whose route it is")
 	cycle := fs.String("cycle", "", "the reading cycle, `YYYY-MM`")
 	file := fs.String("file", "", "the route `FILE`, CSV in UTF-8 as meter-sync export-route writes it")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *reader == "" || *cycle == "" || *file == "" {
@@ -105,7 +106,7 @@ func runLoadRoute(_ context.Context, e *env, args []string) error {
 func runLoadRereads(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "load-rereads", "--file rereads.csv")
 	file := fs.String("file", "", "the re-read `FILE`: route file columns, CSV in UTF-8")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *file == "" {
@@ -137,7 +138,7 @@ func runWalk(_ context.Context, e *env, args []string) error {
 	fs.Float64Var(&mix.Unauthorized, "unauthorized", mix.Unauthorized, "fraction found using gas without ignition (私自点火)")
 	fs.Float64Var(&mix.Broken, "broken", mix.Broken, "fraction with a broken meter (表坏)")
 	fs.Float64Var(&mix.Vacant, "vacant", mix.Vacant, "fraction using no gas")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *start != "" {
@@ -159,7 +160,7 @@ func runWalk(_ context.Context, e *env, args []string) error {
 }
 
 func runManage(_ context.Context, e *env, args []string) error {
-	if err := parse(newFlags(e, "manage", ""), args); err != nil {
+	if err := cli.Parse(newFlags(e, "manage", ""), args); err != nil {
 		return err
 	}
 	return e.withStore(func(s *handheld.Store) error {
@@ -172,7 +173,7 @@ func runManage(_ context.Context, e *env, args []string) error {
 }
 
 func runStats(_ context.Context, e *env, args []string) error {
-	if err := parse(newFlags(e, "stats", ""), args); err != nil {
+	if err := cli.Parse(newFlags(e, "stats", ""), args); err != nil {
 		return err
 	}
 	return e.withStore(func(s *handheld.Store) error {
@@ -185,7 +186,7 @@ func runStats(_ context.Context, e *env, args []string) error {
 }
 
 func runReadings(_ context.Context, e *env, args []string) error {
-	if err := parse(newFlags(e, "readings", ""), args); err != nil {
+	if err := cli.Parse(newFlags(e, "readings", ""), args); err != nil {
 		return err
 	}
 	return e.withStore(func(s *handheld.Store) error {

@@ -12,6 +12,7 @@ import (
 	"meter-sync/device/handheld"
 	"meter-sync/device/link"
 	"meter-sync/device/serialport"
+	"meter-sync/internal/cli"
 	"meter-sync/protocol/dock"
 )
 
@@ -26,7 +27,7 @@ func runDock(ctx context.Context, e *env, args []string) error {
 	once := fs.Bool("once", false, "exit after one docking session")
 	baud := fs.Int("link-baud", 0, "the line's real speed in `BAUD` when the port does not pace (a pty behind a line simulator), for the link's timers")
 	verbose := fs.Bool("verbose", false, "log each message to stderr")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *port == "" {

@@ -21,33 +21,27 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"sort"
-	"strings"
-	"syscall"
 
 	"meter-sync/device/handheld"
+	"meter-sync/internal/cli"
 )
 
-// command is one subcommand; run parses its own flags from args.
-type command struct {
-	summary string
-	run     func(ctx context.Context, e *env, args []string) error
-}
+// command is one subcommand; it parses its own flags from args.
+type command = cli.Command[*env]
 
 // commands are the subcommands by name. A command that talks to the server
 // over a serial line adds itself here.
 var commands = map[string]command{
-	"init":         {"pair the handheld: its device id and key", runInit},
-	"clock":        {"show or set the handheld's clock", runClock},
-	"load-route":   {"load a route file (CSV), replacing the loaded route", runLoadRoute},
-	"load-rereads": {"add the households of a re-read file (CSV)", runLoadRereads},
-	"walk":         {"walk the route and the re-reads, entering readings", runWalk},
-	"manage":       {"show 数据管理: what is loaded and what waits for upload", runManage},
-	"stats":        {"show 抄表统计: households to read, read, unread, estimated", runStats},
-	"readings":     {"write the readings waiting for upload as a readings CSV file", runReadings},
-	"dock":         {"wait on a serial port for the server and answer its docking sessions", runDock},
+	"init":         {Summary: "pair the handheld: its device id and key", Run: runInit},
+	"clock":        {Summary: "show or set the handheld's clock", Run: runClock},
+	"load-route":   {Summary: "load a route file (CSV), replacing the loaded route", Run: runLoadRoute},
+	"load-rereads": {Summary: "add the households of a re-read file (CSV)", Run: runLoadRereads},
+	"walk":         {Summary: "walk the route and the re-reads, entering readings", Run: runWalk},
+	"manage":       {Summary: "show 数据管理: what is loaded and what waits for upload", Run: runManage},
+	"stats":        {Summary: "show 抄表统计: households to read, read, unread, estimated", Run: runStats},
+	"readings":     {Summary: "write the readings waiting for upload as a readings CSV file", Run: runReadings},
+	"dock":         {Summary: "wait on a serial port for the server and answer its docking sessions", Run: runDock},
 }
 
 // env is what every command shares.
@@ -57,20 +51,8 @@ type env struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	e := &env{stdout: os.Stdout, stderr: os.Stderr}
-	if err := dispatch(ctx, e, os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		msg := err.Error()
-		if !strings.HasPrefix(msg, "handheld: ") { // the package's errors say it already
-			msg = "handheld: " + msg
-		}
-		fmt.Fprintln(os.Stderr, msg)
-		os.Exit(1)
-	}
+	cli.Main("handheld", func(ctx context.Context) error { return dispatch(ctx, e, os.Args[1:]) })
 }
 
 // dispatch reads the global flags, then runs the named command.
@@ -91,44 +73,20 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		usage(e.stderr, fs)
 		return fmt.Errorf("unknown command %q", fs.Arg(0))
 	}
-	return cmd.run(ctx, e, fs.Args()[1:])
+	return cmd.Run(ctx, e, fs.Args()[1:])
 }
 
 func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintln(w, "usage: handheld [--data DIR] <command> [flags]\n\nflags:")
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-13s %s\n", n, commands[n].summary)
-	}
+	cli.PrintCommands(w, commands, 13)
 	fmt.Fprintln(w, "\nRun handheld <command> --help for its flags.")
 }
 
 // newFlags makes a command's flag set.
 func newFlags(e *env, name, usageLine string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: handheld [--data DIR] %s %s\n\n", name, usageLine)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parse parses args and rejects stray positional arguments.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
+	return cli.NewFlags(e.stderr, "handheld [--data DIR]", name, usageLine)
 }
 
 // open opens the handheld's store in the data directory, making the

@@ -27,34 +27,32 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"syscall"
+
+	"meter-sync/internal/cli"
 )
 
-// command is one subcommand: its flags are registered on fs, run does the work.
-type command struct {
-	summary string
-	run     func(ctx context.Context, env *env, args []string) error
-}
+// command is one subcommand; it parses its own flags from args.
+type command = cli.Command[*env]
 
 var commands = map[string]command{
-	"serve":           {"run the server (HTTP API and back office)", runServe},
-	"import":          {"import a CIS master file (customers, readers, history, ic_purchases, meter_changes) or a reader's readings", runImport},
-	"export-route":    {"load a reader's route for a month onto a docked handheld (--port), or write it as a CSV or XLSX file (--out)", runExportRoute},
-	"dock":            {"dock a handheld (抄表机) on a serial port: clock, readings, re-reads, and with --cycle its next route", runDock},
-	"import-readings": {"take a docked handheld's readings into the store", runImportReadings},
-	"anomalies":       {"list the anomalies reading validation found in a month, as CSV or JSON", runAnomalies},
-	"review":          {"review a reader's month: confirm, reread (退回重抄), missed (确认未抄), commit (入库)", runReview},
-	"orders":          {"list work orders (派工单): orders list", runOrders},
-	"export":          {"write the committed readings of a month for the CIS, as CSV or XLSX", runExport},
-	"report":          {"write the month's 抄表管理报告 per reader, or the ignition table per estate, as XLSX", runReport},
-	"fixtures":        {"generate a realistic city's master and readings files", runFixtures},
-	"backup":          {"write a consistent copy of the store, also while the server runs", runBackup},
-	"restore":         {"replace the store with a backup (the server must be stopped)", runRestore},
-	"check":           {"check the store's consistency", runCheck},
-	"config":          {"print the documented default configuration file", runConfig},
-	"user":            {"manage accounts and API tokens (add, passwd, disable, enable, role, list, token, tokens, revoke-token)", runUser},
-	"device":          {"manage paired handhelds (pair, list, revoke)", runDevice},
+	"serve":           {Summary: "run the server (HTTP API and back office)", Run: runServe},
+	"import":          {Summary: "import a CIS master file (customers, readers, history, ic_purchases, meter_changes) or a reader's readings", Run: runImport},
+	"export-route":    {Summary: "load a reader's route for a month onto a docked handheld (--port), or write it as a CSV or XLSX file (--out)", Run: runExportRoute},
+	"dock":            {Summary: "dock a handheld (抄表机) on a serial port: clock, readings, re-reads, and with --cycle its next route", Run: runDock},
+	"import-readings": {Summary: "take a docked handheld's readings into the store", Run: runImportReadings},
+	"anomalies":       {Summary: "list the anomalies reading validation found in a month, as CSV or JSON", Run: runAnomalies},
+	"review":          {Summary: "review a reader's month: confirm, reread (退回重抄), missed (确认未抄), commit (入库)", Run: runReview},
+	"orders":          {Summary: "list work orders (派工单): orders list", Run: runOrders},
+	"export":          {Summary: "write the committed readings of a month for the CIS, as CSV or XLSX", Run: runExport},
+	"report":          {Summary: "write the month's 抄表管理报告 per reader, or the ignition table per estate, as XLSX", Run: runReport},
+	"fixtures":        {Summary: "generate a realistic city's master and readings files", Run: runFixtures},
+	"backup":          {Summary: "write a consistent copy of the store, also while the server runs", Run: runBackup},
+	"restore":         {Summary: "replace the store with a backup (the server must be stopped)", Run: runRestore},
+	"check":           {Summary: "check the store's consistency", Run: runCheck},
+	"config":          {Summary: "print the documented default configuration file", Run: runConfig},
+	"user":            {Summary: "manage accounts and API tokens (add, passwd, disable, enable, role, list, token, tokens, revoke-token)", Run: runUser},
+	"device":          {Summary: "manage paired handhelds (pair, list, revoke)", Run: runDevice},
 }
 
 // env is what every command shares: where it reads and writes.
@@ -96,19 +94,12 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		usage(e.stderr)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
-	return cmd.run(ctx, e, args[1:])
+	return cmd.Run(ctx, e, args[1:])
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: meter-sync <command> [--data DIR] [flags]\n\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
-	}
+	cli.PrintCommands(w, commands, 12)
 	fmt.Fprintln(w, "\nRun meter-sync <command> --help for its flags.")
 }
 
@@ -119,28 +110,15 @@ type commonFlags struct {
 }
 
 func newFlags(e *env, name, usageLine string) (*flag.FlagSet, *commonFlags) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := cli.NewFlags(e.stderr, "meter-sync", name, usageLine)
 	c := &commonFlags{}
 	fs.StringVar(&c.data, "data", "./data", "data `DIR` holding the store and the configuration")
 	fs.StringVar(&c.config, "config", "", "configuration `FILE` (default DIR/meter-sync.toml if it exists)")
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: meter-sync %s %s\n\n", name, usageLine)
-		fs.PrintDefaults()
-	}
 	return fs, c
 }
 
 // parse parses args and rejects stray positional arguments.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
-}
+var parse = cli.Parse
 
 func (c *commonFlags) configPath() (string, bool) {
 	if c.config != "" {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"meter-sync/internal/cli"
 	"meter-sync/protocol/syncwire"
 	"meter-sync/sync/client"
 	"meter-sync/sync/client/fill"
@@ -41,7 +42,7 @@ func runInit(_ context.Context, e *env, args []string) error {
 	server := fs.String("server", "", "the server's `URL`, e.g. http://127.0.0.1:8080")
 	token := fs.String("token", "", "the technician's API `TOKEN` (meter-sync user token)")
 	device := fs.String("device", "", "this tablet's `ID`, e.g. TAB-07")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *server == "" || *token == "" || *device == "" {
@@ -88,7 +89,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&so.pageLimit, "page", 0, "orders asked for in one pull page (0: 500)")
 	fs.DurationVar(&so.backoff, "backoff", 0, "wait before the first retry, doubled after each up to 20 times it (0: 200ms)")
 	untilOK := fs.Int("until-ok", 0, "sync again, up to `N` times, until a sync succeeds")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	return e.withTablet(so, func(t *tablet) error {
@@ -124,7 +125,7 @@ func (t *tablet) sync(ctx context.Context, e *env, asJSON bool) error {
 func runOrders(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "orders", "[--json]")
 	asJSON := fs.Bool("json", false, "print the orders as JSON")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	return e.withTablet(syncOptions{}, func(t *tablet) error {
@@ -171,7 +172,7 @@ func runFill(_ context.Context, e *env, args []string) error {
 	photos := fs.Int("photos", 0, "photos taken on site")
 	photoSize := fs.Int("photo-size", 0, "`BYTES` of every photo (0: 150-450 KiB at random)")
 	seed := fs.Uint64("seed", 0, "seed of the form data and photos (0: from the clock)")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if (*id == "") == !*all {
@@ -235,7 +236,7 @@ type statusJSON struct {
 func runStatus(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "status", "[--json]")
 	asJSON := fs.Bool("json", false, "print the status as JSON")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	return e.withTablet(syncOptions{}, func(t *tablet) error {
@@ -312,7 +313,7 @@ func runNetwork(_ context.Context, e *env, args []string) error {
 func runClock(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "clock", "[--offset DURATION]")
 	offset := fs.Duration("offset", 0, "run the tablet's clock this `DURATION` from the system's (e.g. 3m, -2h)")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	cfg, err := e.loadConfig()

@@ -24,34 +24,28 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"sort"
-	"strings"
-	"syscall"
 	"time"
 
+	"meter-sync/internal/cli"
 	"meter-sync/sync/client"
 	"meter-sync/sync/client/bolt"
 )
 
-// command is one subcommand; run parses its own flags from args.
-type command struct {
-	summary string
-	run     func(ctx context.Context, e *env, args []string) error
-}
+// command is one subcommand; it parses its own flags from args.
+type command = cli.Command[*env]
 
 // commands are the subcommands by name.
 func commands() map[string]command {
 	return map[string]command{
-		"init":    {"set the server, the technician's token and the tablet's id", runInit},
-		"sync":    {"push receipts, upload photos and pull work orders until caught up", runSync},
-		"orders":  {"list the work orders held", runOrders},
-		"fill":    {"fill a receipt for an order (or --all) with generated form data and photos", runFill},
-		"status":  {"show pending receipts, rejected ones with reasons, conflicts, photos waiting", runStatus},
-		"network": {"lose the network (off) or get it back (on)", runNetwork},
-		"clock":   {"show or set the tablet's clock offset", runClock},
-		"script":  {"run scripted work from a file, one command a line", runScript},
+		"init":    {Summary: "set the server, the technician's token and the tablet's id", Run: runInit},
+		"sync":    {Summary: "push receipts, upload photos and pull work orders until caught up", Run: runSync},
+		"orders":  {Summary: "list the work orders held", Run: runOrders},
+		"fill":    {Summary: "fill a receipt for an order (or --all) with generated form data and photos", Run: runFill},
+		"status":  {Summary: "show pending receipts, rejected ones with reasons, conflicts, photos waiting", Run: runStatus},
+		"network": {Summary: "lose the network (off) or get it back (on)", Run: runNetwork},
+		"clock":   {Summary: "show or set the tablet's clock offset", Run: runClock},
+		"script":  {Summary: "run scripted work from a file, one command a line", Run: runScript},
 	}
 }
 
@@ -62,20 +56,8 @@ type env struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	e := &env{stdout: os.Stdout, stderr: os.Stderr}
-	if err := dispatch(ctx, e, os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		msg := err.Error()
-		if !strings.HasPrefix(msg, "tablet: ") {
-			msg = "tablet: " + msg
-		}
-		fmt.Fprintln(os.Stderr, msg)
-		os.Exit(1)
-	}
+	cli.Main("tablet", func(ctx context.Context) error { return dispatch(ctx, e, os.Args[1:]) })
 }
 
 // dispatch reads the global flags, then runs the named command.
@@ -99,43 +81,20 @@ func run(ctx context.Context, e *env, args []string) error {
 	if !ok {
 		return fmt.Errorf("unknown command %q", args[0])
 	}
-	return cmd.run(ctx, e, args[1:])
+	return cmd.Run(ctx, e, args[1:])
 }
 
 func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintln(w, "usage: tablet [--data DIR] <command> [flags]\n\nflags:")
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "\ncommands:")
-	cmds := commands()
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
-	}
+	cli.PrintCommands(w, commands(), 8)
 	fmt.Fprintln(w, "\nRun tablet <command> --help for its flags.")
 }
 
+// newFlags makes a command's flag set.
 func newFlags(e *env, name, usageLine string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: tablet [--data DIR] %s %s\n\n", name, usageLine)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
+	return cli.NewFlags(e.stderr, "tablet [--data DIR]", name, usageLine)
 }
 
 // config is DIR/tablet.json: what the tablet was set up with.
