@@ -15,11 +15,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	"meter-sync/domain"
 	"meter-sync/interchange"
-	"meter-sync/protocol/syncwire"
 	"meter-sync/store/storetest"
 	"meter-sync/sync/client"
 	"meter-sync/tabular"
@@ -276,6 +274,3 @@ func lastReport(t *testing.T, out string) syncReport {
 	}
 	return r
 }
-
-var _ = syncwire.RemovedVoided
-var _ = time.Second

@@ -2,7 +2,6 @@ package faultproxy
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -130,7 +129,7 @@ func TestOfflineAndSeed(t *testing.T) {
 	if _, err := New("ftp://x", Options{}); err == nil {
 		t.Error("an ftp target was taken")
 	}
-	if _, err := New("http://x", Options{Drop: 2}); err == nil || errors.Is(err, nil) {
+	if _, err := New("http://x", Options{Drop: 2}); err == nil {
 		t.Error("a rate of 2 was taken")
 	}
 }

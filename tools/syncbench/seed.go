@@ -84,21 +84,4 @@ func (s *seeder) dispatch(id string, n int) ([]string, error) {
 	return ids, err
 }
 
-// act voids or reassigns an order, as the office does.
-func (s *seeder) act(kind, id, to string) error {
-	return s.st.Update(func(tx store.Tx) error {
-		o, err := tx.Order(id)
-		if err != nil {
-			return err
-		}
-		ch := orders.Change{OrderID: id, Version: o.Version, Technician: to, Note: "班组长调整"}
-		if kind == "void" {
-			_, err = s.pol.Void(tx, office, ch, time.Now())
-		} else {
-			_, err = s.pol.Reassign(tx, office, ch, time.Now())
-		}
-		return err
-	})
-}
-
 func (s *seeder) Close() error { return s.st.Close() }
