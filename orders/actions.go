@@ -80,31 +80,18 @@ func (p Policy) CreateOrder(tx store.Tx, by Actor, n NewOrder, origin string, no
 	if err != nil {
 		return o, err
 	}
-	if _, err := domain.Apply(customerState(tx, n.CustomerID), domain.Business(n.Business)); err != nil {
-		var te *domain.TransitionError
-		if errors.As(err, &te) {
-			return o, refuse("business", "meter_state", te.Error(), "")
-		}
-		return o, err
-	}
 	return create(tx, by, o, now, "受理")
 }
 
-func customerState(tx store.ReadTx, id string) domain.MeterState {
-	c, err := tx.Customer(id)
-	if err != nil {
-		return 0
-	}
-	return c.Meter.State
-}
-
-// newOrder checks an acceptance's fields and builds the order.
+// newOrder checks an acceptance's fields and the household's meter state,
+// and builds the order.
 func (p Policy) newOrder(tx store.ReadTx, by Actor, n NewOrder, origin string, now time.Time) (store.Order, error) {
 	var probs []store.ReceiptProblem
 	add := func(path, rule, msg, src string) {
 		probs = append(probs, store.ReceiptProblem{Path: path, Rule: rule, Message: msg, Source: src})
 	}
-	if _, err := tx.Customer(n.CustomerID); errors.Is(err, store.ErrNotFound) {
+	cust, err := tx.Customer(n.CustomerID)
+	if errors.Is(err, store.ErrNotFound) {
 		add("customer_id", "exists", fmt.Sprintf("用户%q不存在", n.CustomerID), "")
 	} else if err != nil {
 		return store.Order{}, err
@@ -142,6 +129,13 @@ func (p Policy) newOrder(tx store.ReadTx, by Actor, n NewOrder, origin string, n
 		if prio == PriorityAgreed {
 			o.Due = o.Appointment // the window excludes the customer's own appointment (DOMAIN §4.3)
 		}
+	}
+	if _, err := domain.Apply(cust.Meter.State, domain.Business(n.Business)); err != nil {
+		var te *domain.TransitionError
+		if errors.As(err, &te) {
+			return o, refuse("business", "meter_state", te.Error(), "")
+		}
+		return o, err
 	}
 	return o, nil
 }
@@ -281,7 +275,8 @@ type action struct {
 	apply   func(o *store.Order, ev *store.OrderEvent) error
 }
 
-var kindZh = map[string]string{"dispatch": "派工", "reassign": "改派", "postpone": "业务顺延", "void": "作废", "cancel": "取消业务",
+// EventNames are the Chinese names of the order events (store.OrderEvent.Kind).
+var EventNames = map[string]string{"dispatch": "派工", "reassign": "改派", "postpone": "业务顺延", "void": "作废", "cancel": "取消业务",
 	"receipt": "回执"}
 
 func change(tx store.Tx, by Actor, c Change, now time.Time, a action) (store.Order, error) {
@@ -296,7 +291,7 @@ func change(tx store.Tx, by Actor, c Change, now time.Time, a action) (store.Ord
 		return o, &ConflictError{Current: o}
 	}
 	if !slices.Contains(a.from, o.Status) {
-		return o, refuse("status", "transition", fmt.Sprintf("派工单%s状态为%s,不能%s", o.ID, o.Status, kindZh[a.kind]), a.source)
+		return o, refuse("status", "transition", fmt.Sprintf("派工单%s状态为%s,不能%s", o.ID, o.Status, EventNames[a.kind]), a.source)
 	}
 	before := o
 	before.History = slices.Clone(o.History)
@@ -311,7 +306,7 @@ func change(tx store.Tx, by Actor, c Change, now time.Time, a action) (store.Ord
 	} else if err != nil {
 		return stored, err
 	}
-	return stored, audit(tx, by, now, "order."+a.kind, o.ID, before, stored, fmt.Sprintf("基于版本%d; %s", c.Version, kindZh[a.kind]))
+	return stored, audit(tx, by, now, "order."+a.kind, o.ID, before, stored, fmt.Sprintf("基于版本%d; %s", c.Version, EventNames[a.kind]))
 }
 
 // checkTechnician: a dispatch names an enabled technician account's 施工人员 id.

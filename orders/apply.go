@@ -71,7 +71,13 @@ func (p Policy) ApplyReceipt(tx store.Tx, by Actor, r Receipt, baseVersion int, 
 		return p.applyFieldFirst(tx, by, r, now)
 	}
 	o, err := tx.Order(r.OrderID)
-	if errors.Is(err, store.ErrNotFound) || err == nil && tech && !everAssigned(&o, r.Technician) {
+	if err == nil && tech {
+		var held bool // ever the technician's: the store's index (store.ChangeLog), as sync answers
+		if held, err = tx.Held(r.Technician, o.ID); err == nil && !held {
+			err = store.ErrNotFound
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
 		return Outcome{Kind: Rejected, Message: "派工单不存在", Problems: []Problem{{Path: "order_id", Rule: "exists",
 			Message: fmt.Sprintf("派工单%q不存在", r.OrderID)}}}, nil
 	} else if err != nil {
@@ -132,18 +138,6 @@ func kindOf(status string) string {
 		return Conflict
 	}
 	return Rejected
-}
-
-func everAssigned(o *store.Order, tech string) bool {
-	if tech == "" {
-		return false
-	}
-	if o.Technician == tech {
-		return true
-	}
-	return slices.ContainsFunc(o.History, func(e store.OrderEvent) bool {
-		return (e.Kind == "dispatch" || e.Kind == "reassign") && (e.From == tech || e.To == tech)
-	})
 }
 
 // orderConflict decides whether the order still takes this receipt. A

@@ -49,24 +49,13 @@ func (s *Server) orderPolicy() orders.Policy {
 	return orders.DefaultPolicy()
 }
 
-type orderAct func(p orders.Policy) func(store.Tx, orders.Actor, orders.Change, time.Time) (store.Order, error)
-
-var orderActs = map[string]orderAct{
-	"dispatch": func(p orders.Policy) func(store.Tx, orders.Actor, orders.Change, time.Time) (store.Order, error) {
-		return p.Dispatch
-	},
-	"reassign": func(p orders.Policy) func(store.Tx, orders.Actor, orders.Change, time.Time) (store.Order, error) {
-		return p.Reassign
-	},
-	"postpone": func(p orders.Policy) func(store.Tx, orders.Actor, orders.Change, time.Time) (store.Order, error) {
-		return p.Postpone
-	},
-	"void": func(p orders.Policy) func(store.Tx, orders.Actor, orders.Change, time.Time) (store.Order, error) {
-		return p.Void
-	},
-	"cancel": func(p orders.Policy) func(store.Tx, orders.Actor, orders.Change, time.Time) (store.Order, error) {
-		return p.Cancel
-	},
+// orderActs are the office actions by name, as the routes name them.
+var orderActs = map[string]func(orders.Policy, store.Tx, orders.Actor, orders.Change, time.Time) (store.Order, error){
+	"dispatch": orders.Policy.Dispatch,
+	"reassign": orders.Policy.Reassign,
+	"postpone": orders.Policy.Postpone,
+	"void":     orders.Policy.Void,
+	"cancel":   orders.Policy.Cancel,
 }
 
 func (s *Server) actor(c echo.Context) orders.Actor {
@@ -78,7 +67,7 @@ func (s *Server) runAction(c echo.Context, kind string, ch orders.Change) (store
 	var out store.Order
 	err := s.opt.Store.Update(func(tx store.Tx) error {
 		var err error
-		out, err = orderActs[kind](s.orderPolicy())(tx, s.actor(c), ch, s.now())
+		out, err = orderActs[kind](s.orderPolicy(), tx, s.actor(c), ch, s.now())
 		return err
 	})
 	return out, err
@@ -224,9 +213,6 @@ type orderPageData struct {
 	Kinds                    map[string]string
 }
 
-var eventZh = map[string]string{"dispatch": "派工", "reassign": "改派", "postpone": "业务顺延", "void": "作废", "cancel": "取消业务",
-	"receipt": "回执"}
-
 func (s *Server) orderPage(c echo.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
@@ -242,12 +228,12 @@ func (s *Server) renderOrder(c echo.Context, id string, code int, flash, problem
 	}
 	d.inLocal()
 	a := principal(c).Account
-	data := orderPageData{layoutData: s.layout(c, "派工单"+id), orderDetail: d, Problem: problem, Kinds: eventZh,
+	data := orderPageData{layoutData: s.layout(c, "派工单"+id), orderDetail: d, Problem: problem, Kinds: orders.EventNames,
 		CanDispatch: a.Can(account.PermDispatch), CanPostpone: a.Can(account.PermPostpone),
 		Open: store.OrderOpen(d.Order.Status), Dispatched: d.Order.Status == store.OrderDispatched,
 		Today: s.now().In(domain.Local).Format("2006-01-02")}
 	if flash != "" {
-		data.Flash = eventZh[flash] + "已保存"
+		data.Flash = orders.EventNames[flash] + "已保存"
 	}
 	if data.CanDispatch || data.CanPostpone {
 		err := s.opt.Store.View(func(tx store.ReadTx) error {
