@@ -2,7 +2,6 @@ package orders
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +10,7 @@ import (
 	"meter-sync/account"
 	"meter-sync/domain"
 	"meter-sync/store"
-	"meter-sync/store/bolt"
+	"meter-sync/store/bolt/bolttest"
 	"meter-sync/store/storetest"
 )
 
@@ -40,17 +39,8 @@ var sha = strings.Repeat("ab", 32)
 // c-in (装表), c-seal (封表), c-ic (IC卡, 通气).
 func newStore(t *testing.T) store.Store {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Check(); err != nil {
-			t.Errorf("store check: %v", err)
-		}
-		s.Close()
-	})
-	err = s.Update(func(tx store.Tx) error {
+	s := bolttest.Open(t)
+	err := s.Update(func(tx store.Tx) error {
 		for _, a := range []account.Account{tech1.Account, tech2.Account} {
 			a.Name = a.ID
 			if _, _, err := tx.PutAccount(a); err != nil {

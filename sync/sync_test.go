@@ -18,7 +18,7 @@ import (
 	"meter-sync/orders"
 	"meter-sync/protocol/syncwire"
 	"meter-sync/store"
-	"meter-sync/store/bolt"
+	"meter-sync/store/bolt/bolttest"
 	"meter-sync/store/storetest"
 )
 
@@ -40,17 +40,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Check(); err != nil {
-			t.Errorf("store check: %v", err)
-		}
-		st.Close()
-	})
-	err = st.Update(func(tx store.Tx) error {
+	st := bolttest.Open(t)
+	err := st.Update(func(tx store.Tx) error {
 		for _, c := range []Caller{tech1, tech2} {
 			a := c.Account
 			a.Name = a.ID
