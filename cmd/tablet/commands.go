@@ -54,7 +54,7 @@ func runInit(_ context.Context, e *env, args []string) error {
 	cfg, err := e.loadConfig()
 	if err == nil && (cfg.Token != *token || cfg.Device != *device) {
 		if t, err := e.open(syncOptions{}); err == nil {
-			st, _ := client.ReadStatus(t.st)
+			st, _ := t.cl.Status()
 			t.Close()
 			if len(st.Pending) > 0 {
 				return fmt.Errorf("init: %d receipts wait to be sent with the current token; sync first", len(st.Pending))

@@ -24,10 +24,8 @@ type Status struct {
 }
 
 // Status reads the tablet's sync status from its Store.
-func (c *Client) Status() (Status, error) { return ReadStatus(c.st) }
-
-// ReadStatus reads a Store's sync status.
-func ReadStatus(st Store) (Status, error) {
+func (c *Client) Status() (Status, error) {
+	st := c.st
 	var s Status
 	var err error
 	if s.Meta, err = st.Meta(); err != nil {
