@@ -1,6 +1,7 @@
 package device
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -295,7 +296,7 @@ func (s *session) exportRoute(ctx context.Context) error {
 	if !s.job.Export {
 		return nil
 	}
-	reader := firstNonEmpty(s.job.Reader, s.dev.ReaderID, s.status.ReaderID)
+	reader := cmp.Or(s.job.Reader, s.dev.ReaderID, s.status.ReaderID)
 	if reader == "" || s.job.Cycle == 0 {
 		return ErrNoReader
 	}
@@ -341,15 +342,6 @@ func (s *session) bye(ctx context.Context) error {
 
 // byeLinger is how long the host waits for BYE to be acknowledged.
 const byeLinger = 3 * time.Second
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
 
 func (h *Host) partials() link.Partials {
 	return link.DirPartials(filepath.Join(h.opt.SpoolDir, "partial"))

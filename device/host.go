@@ -74,13 +74,3 @@ func NewHost(st store.Store, acc *access.Service, opt Options) (*Host, error) {
 	}
 	return &Host{st: st, access: acc, opt: opt}, nil
 }
-
-// validation is the thresholds of an import made now.
-func (h *Host) validation() *vee.Params {
-	p := vee.DefaultParams()
-	if h.opt.Validation != nil {
-		p = *h.opt.Validation
-	}
-	p.Now = h.opt.Now()
-	return &p
-}

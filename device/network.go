@@ -124,7 +124,7 @@ func (n *Network) Import(tx store.Tx, b tabsync.ReadingBatch) ([]tabsync.Reading
 	if err != nil {
 		return nil, err
 	}
-	opt := importOptions(path, a, func() time.Time { return b.Now }, n.Logger, n.validation(b.Now))
+	opt := importOptions(path, a, func() time.Time { return b.Now }, n.Logger, n.Validation)
 	opt.Partial = true
 	res, err := masterdata.ImportIn(tx, opt, buf.Bytes())
 	if err != nil {
@@ -146,15 +146,6 @@ func (n *Network) households(tx store.ReadTx, reader string, cycle domain.Month)
 	}
 	rereads, _, err := pendingRereads(tx, reader, cycle)
 	return idsOf(append(route, rereads...)), err
-}
-
-func (n *Network) validation(now time.Time) *vee.Params {
-	p := vee.DefaultParams()
-	if n.Validation != nil {
-		p = *n.Validation
-	}
-	p.Now = now
-	return &p
 }
 
 // rowProblem is a row error of the import as a problem of the reading's

@@ -1,6 +1,7 @@
 package device
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -64,7 +65,7 @@ func (h *Host) importReadings(data []byte, a Arrival) (ImportReport, error) {
 	if rep.File, rep.Digest, err = spool(h.opt.SpoolDir, data, a); err != nil {
 		return rep, err
 	}
-	res, err := masterdata.Import(h.st, importOptions(rep.File, a, h.opt.Now, h.opt.Logger, h.validation()))
+	res, err := masterdata.Import(h.st, importOptions(rep.File, a, h.opt.Now, h.opt.Logger, h.opt.Validation))
 	rep.Result, rep.Rows = res, res.Rows
 	if err != nil {
 		return rep, err
@@ -85,14 +86,16 @@ func spool(dir string, data []byte, a Arrival) (path, digest string, err error) 
 }
 
 // importOptions is the readings import of a spooled file that arrived as a
-// says.
+// says, validated with p (nil: masterdata's defaults) as of now: whatever
+// clock p holds, the import's is the one readings are checked against.
 func importOptions(path string, a Arrival, now func() time.Time, log *slog.Logger, p *vee.Params) masterdata.Options {
-	actor := a.Actor
-	if actor == "" {
-		actor = a.DeviceID
+	if p != nil {
+		q := *p
+		q.Now = time.Time{} // masterdata sets it to now
+		p = &q
 	}
 	return masterdata.Options{Kind: interchange.Readings, Path: path, Reader: a.Reader, Cycle: a.Cycle,
-		Actor: actor, Now: now, Logger: log, Validation: p,
+		Actor: cmp.Or(a.Actor, a.DeviceID), Now: now, Logger: log, Validation: p,
 		Source: a.Source, DeviceID: a.DeviceID, ClockSkew: a.ClockSkew}
 }
 

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
+	"time"
 
 	"meter-sync/domain"
 	"meter-sync/masterdata"
+	"meter-sync/review"
 	"meter-sync/store"
 )
 
@@ -204,17 +205,21 @@ func pendingRereads(tx store.ReadTx, reader string, cycle domain.Month) ([]domai
 	why := map[string]string{}
 	for i := range as {
 		a := &as[i]
-		if a.Status != store.AnomalyReturned || len(a.Decisions) == 0 || slices.ContainsFunc(out, func(c domain.Customer) bool { return c.ID == a.CustomerID }) {
+		if _, listed := why[a.CustomerID]; listed || a.Status != store.AnomalyReturned || len(a.Decisions) == 0 {
 			continue
 		}
 		vs, err := tx.ReadingVersions(a.CustomerID, cycle)
 		if err != nil {
 			return nil, nil, err
 		}
-		returned := a.Decisions[len(a.Decisions)-1]
-		if n := len(vs); n > 0 && vs[n-1].RecordedAt.After(returned.At) {
-			continue // read again since it was returned
+		var lastRead time.Time
+		if n := len(vs); n > 0 {
+			lastRead = vs[n-1].RecordedAt
 		}
+		if review.Pending(a, lastRead) {
+			continue // read again since it was returned: the reviewers have it
+		}
+		returned := a.Decisions[len(a.Decisions)-1]
 		c, err := tx.Customer(a.CustomerID)
 		if err != nil {
 			return nil, nil, err

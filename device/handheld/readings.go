@@ -154,22 +154,29 @@ func seqNoOf(tx *bolt.Tx, customerID string) string {
 // PendingReadings returns the readings not yet acknowledged, in the order
 // they were taken, and the readings file that carries them.
 func (s *Store) PendingReadings() (Batch, error) {
-	var b Batch
+	rs, err := s.pending()
+	if err != nil {
+		return Batch{}, err
+	}
+	b := Batch{Readings: rs}
+	b.CSV, err = ReadingsCSV(rs)
+	return b, err
+}
+
+// pending reads the readings waiting for upload, without encoding them.
+func (s *Store) pending() ([]Reading, error) {
+	var rs []Reading
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketReadings).ForEach(func(_, v []byte) error {
 			var r Reading
 			if err := getJSON(v, &r); err != nil {
 				return err
 			}
-			b.Readings = append(b.Readings, r)
+			rs = append(rs, r)
 			return nil
 		})
 	})
-	if err != nil {
-		return Batch{}, err
-	}
-	b.CSV, err = ReadingsCSV(b.Readings)
-	return b, err
+	return rs, err
 }
 
 // ReadingsCSV writes readings as a readings interchange file: UTF-8 without

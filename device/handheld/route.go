@@ -2,6 +2,7 @@ package handheld
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -214,16 +215,9 @@ func (s *Store) Rereads() ([]Household, error) {
 		return err
 	})
 	slices.SortStableFunc(hs, func(a, b Household) int {
-		return cmpOr(strings.Compare(a.SeqNo, b.SeqNo), strings.Compare(a.CustomerID, b.CustomerID))
+		return cmp.Or(strings.Compare(a.SeqNo, b.SeqNo), strings.Compare(a.CustomerID, b.CustomerID))
 	})
 	return hs, err
-}
-
-func cmpOr(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 func householdsIn(b *bolt.Bucket) ([]Household, error) {
@@ -248,8 +242,27 @@ func parseHouseholds(name string, data []byte, reader string) ([]Household, erro
 	}
 	defer r.Close()
 	var hs []Household
-	var errs []error
 	seen := map[string]int{}
+	err = readRows(r, func(row *tabular.Row) []error {
+		h, errs := decodeHousehold(r, row, reader)
+		if line, dup := seen[h.CustomerID]; dup && h.CustomerID != "" {
+			errs = append(errs, r.Errorf(row, interchange.RtCustomerID, "用户编号%s重复(第%d行已有)", h.CustomerID, line))
+		}
+		seen[h.CustomerID] = row.Line()
+		hs = append(hs, h)
+		return errs
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hs, nil
+}
+
+// readRows calls decode on every row of r until the file ends or
+// maxRouteErrors bad rows were found, and returns the located errors of
+// every bad row joined: a file with a bad row is refused whole.
+func readRows(r *tabular.Reader, decode func(*tabular.Row) []error) error {
+	var errs []error
 	for len(errs) < maxRouteErrors {
 		row, err := r.Next()
 		if err == io.EOF {
@@ -260,20 +273,11 @@ func parseHouseholds(name string, data []byte, reader string) ([]Household, erro
 			errs = append(errs, err)
 			continue
 		} else if err != nil {
-			return nil, err
+			return err
 		}
-		h, rowErrs := decodeHousehold(r, row, reader)
-		if line, dup := seen[h.CustomerID]; dup && h.CustomerID != "" {
-			rowErrs = append(rowErrs, r.Errorf(row, interchange.RtCustomerID, "用户编号%s重复(第%d行已有)", h.CustomerID, line))
-		}
-		seen[h.CustomerID] = row.Line()
-		errs = append(errs, rowErrs...)
-		hs = append(hs, h)
+		errs = append(errs, decode(row)...)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return hs, nil
+	return errors.Join(errs...)
 }
 
 // decodeHousehold reads one route row; its errors are located in the file.

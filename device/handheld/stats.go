@@ -72,19 +72,26 @@ func StatsOf(route Route, rereads []Household, pending []Reading) Stats {
 // Stats counts what the handheld holds; with no route loaded everything is
 // zero.
 func (s *Store) Stats() (Stats, error) {
+	route, rereads, pending, err := s.holdings()
+	if err != nil {
+		return Stats{}, err
+	}
+	return StatsOf(route, rereads, pending), nil
+}
+
+// holdings reads what Stats counts: the loaded route (empty when none), the
+// re-reads and the pending readings.
+func (s *Store) holdings() (Route, []Household, []Reading, error) {
 	route, err := s.Route()
 	if err != nil && !errors.Is(err, ErrNoRoute) {
-		return Stats{}, err
+		return Route{}, nil, nil, err
 	}
 	rereads, err := s.Rereads()
 	if err != nil {
-		return Stats{}, err
+		return Route{}, nil, nil, err
 	}
-	b, err := s.PendingReadings()
-	if err != nil {
-		return Stats{}, err
-	}
-	return StatsOf(route, rereads, b.Readings), nil
+	pending, err := s.pending()
+	return route, rereads, pending, err
 }
 
 // Summary is the 数据管理 screen's content: what the handheld holds.
@@ -112,21 +119,16 @@ func (s *Store) Summary() (Summary, error) {
 		return sum, err
 	}
 	sum.Clock = s.now().Add(sum.Offset)
-	st, err := s.Stats()
+	route, rereads, pending, err := s.holdings()
 	if err != nil {
 		return sum, err
 	}
-	if h, err := s.routeHeader(); err != nil {
+	if sum.Route, err = s.routeHeader(); err != nil {
 		return sum, err
-	} else if h != nil {
-		sum.Route = h
 	}
+	st := StatsOf(route, rereads, pending)
 	sum.Households, sum.Rereads, sum.RereadsLeft = st.Due, st.Rereads, st.Rereads-st.RereadsDone
-	b, err := s.PendingReadings()
-	if err != nil {
-		return sum, err
-	}
-	sum.Pending = len(b.Readings)
+	sum.Pending = len(pending)
 	sum.Partials, err = s.Partials()
 	return sum, err
 }

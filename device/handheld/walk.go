@@ -3,7 +3,6 @@ package handheld
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -274,31 +273,21 @@ func readReadings(path string, cycle domain.Month) ([]interchange.ReadingRow, er
 	}
 	defer r.Close()
 	var rows []interchange.ReadingRow
-	var errs []error
-	for len(errs) < maxRouteErrors {
-		row, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		var te *tabular.Error
-		if errors.As(err, &te) {
-			errs = append(errs, err)
-			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("handheld: walk: %w", err)
-		}
+	err = readRows(r, func(row *tabular.Row) []error {
 		rr, err := interchange.DecodeReading(row, cycle)
 		var re interchange.RowError
-		if errors.As(err, &re) {
-			for _, ce := range re {
-				errs = append(errs, r.Errorf(row, ce.Col, "%s", ce.Reason))
-			}
-			continue
+		if !errors.As(err, &re) {
+			rows = append(rows, rr)
+			return nil
 		}
-		rows = append(rows, rr)
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("handheld: walk: %w", errors.Join(errs...))
+		errs := make([]error, len(re))
+		for i, ce := range re {
+			errs[i] = r.Errorf(row, ce.Col, "%s", ce.Reason)
+		}
+		return errs
+	})
+	if err != nil {
+		return nil, fmt.Errorf("handheld: walk: %w", err)
 	}
 	return rows, nil
 }
