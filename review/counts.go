@@ -6,6 +6,7 @@ import (
 
 	"meter-sync/domain"
 	"meter-sync/store"
+	"meter-sync/vee"
 )
 
 // Counts are a reader's cycle in numbers: the households read against the
@@ -87,6 +88,10 @@ type Household struct {
 	Use     []UsePoint
 }
 
+// LastRead is when the household's newest reading version of the cycle
+// was stored: what Allowed, Pending and Unresolved compare decisions with.
+func (h *Household) LastRead() time.Time { return lastOf(h.Versions) }
+
 // UsePoint is the use between two readings, per month of the gap.
 type UsePoint struct {
 	From, To time.Time
@@ -128,11 +133,11 @@ func usePoints(hs []domain.HistoryReading) []UsePoint {
 	var out []UsePoint
 	for i := 1; i < len(hs); i++ {
 		d := hs[i].ValueM3 - hs[i-1].ValueM3
-		days := hs[i].Date.Sub(hs[i-1].Date).Hours() / 24
-		if d < 0 || days <= 0 {
+		months := vee.MonthsBetween(hs[i-1].Date, hs[i].Date)
+		if d < 0 || months <= 0 {
 			continue
 		}
-		out = append(out, UsePoint{From: hs[i-1].Date, To: hs[i].Date, M3: d, PerMonth: d / (days / 30.4375)})
+		out = append(out, UsePoint{From: hs[i-1].Date, To: hs[i].Date, M3: d, PerMonth: d / months})
 	}
 	return out
 }

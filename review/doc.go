@@ -33,9 +33,10 @@
 //
 // Outputs:
 //   - ExportReadings: committed readings with their use, paged by cursor.
-//   - ReaderReports / ReaderReportOf: the 抄表管理报告 (DOMAIN §5.7).
+//   - ReaderReports / ReaderReportOf / SumReports: the 抄表管理报告
+//     (DOMAIN §5.7) and its totals.
 //   - Ignitions / TallyIgnitions: the ignition table per estate for the
 //     26th-25th window (DOMAIN §5.1, DESIGN §5.7).
-//   - NewWriter + ExportHeaders/ExportRow, WriteReportsXLSX, WriteIgnitionsXLSX:
+//   - WriteReadings, WriteReportsXLSX, WriteIgnitionsXLSX (and NewWriter):
 //     the same as CSV or XLSX files.
 package review

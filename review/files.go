@@ -13,17 +13,32 @@ import (
 	"meter-sync/vee"
 )
 
-// ExportHeaders are the columns of the committed-readings file for the CIS:
+// exportHeaders are the columns of the committed-readings file for the CIS:
 // the readings format of DESIGN §6, then the use measured on the reading
 // and the version committed.
-func ExportHeaders() []string {
+func exportHeaders() []string {
 	return append(interchange.Headers(interchange.ReadingSchema), "用气量", "读数版本")
 }
 
-// ExportRow is a committed reading as a row of the file.
-func ExportRow(r *store.CommittedReading) []string {
+// exportRow is a committed reading as a row of the file.
+func exportRow(r *store.CommittedReading) []string {
 	row := interchange.EncodeReading(interchange.ReadingRow{Reading: r.Reading, SeqNo: r.SeqNo})
 	return append(row, interchange.FormatNumber(r.ConsumptionM3), strconv.Itoa(r.Version))
+}
+
+// WriteReadings writes committed readings (ExportReadings) as the CIS's
+// file, format "csv" or "xlsx".
+func WriteReadings(w io.Writer, format string, rows []store.CommittedReading) error {
+	x, err := NewWriter(w, format, exportHeaders())
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		if err := x.Write(exportRow(&rows[i])); err != nil {
+			return fmt.Errorf("用户%s: %w", rows[i].CustomerID, err)
+		}
+	}
+	return x.Close()
 }
 
 // NewWriter makes a writer of a CSV (UTF-8 with a byte order mark) or XLSX
@@ -109,13 +124,12 @@ func WriteIgnitionsXLSX(w io.Writer, t IgnitionTable) error {
 	if err != nil {
 		return err
 	}
-	var sum EstateIgnitions
 	for _, e := range t.Estates {
-		sum.Ignited, sum.New, sum.Total = sum.Ignited+e.Ignited, sum.New+e.New, sum.Total+e.Total
 		if err := x.Write([]string{e.Estate, strconv.Itoa(e.Ignited), strconv.Itoa(e.New), strconv.Itoa(e.Total)}); err != nil {
 			return fmt.Errorf("小区%s: %w", e.Estate, err)
 		}
 	}
+	sum := t.Total()
 	err = x.Write([]string{fmt.Sprintf("合计(%s至%s)", t.From.Format("2006-01-02"), t.To.AddDate(0, 0, -1).Format("2006-01-02")),
 		strconv.Itoa(sum.Ignited), strconv.Itoa(sum.New), strconv.Itoa(sum.Total)})
 	if err != nil {

@@ -41,6 +41,17 @@ type IgnitionTable struct {
 	Ignited  []Ignition // the households counted, by time
 }
 
+// Total is the estates' lines added up: the table's 合计 row.
+func (t *IgnitionTable) Total() EstateIgnitions {
+	var sum EstateIgnitions
+	for _, e := range t.Estates {
+		sum.Ignited += e.Ignited
+		sum.New += e.New
+		sum.Total += e.Total
+	}
+	return sum
+}
+
 // Ignitions builds the table of month m from the store: the ignitions are
 // the households whose meter went to 通气 in the window, as the audit trail
 // recorded the change (a customers file from the CIS that changed the

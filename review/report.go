@@ -91,10 +91,7 @@ func ReaderReportOf(rt store.ReadTx, cycle domain.Month, r domain.Reader) (Reade
 			rep.Actual++
 		}
 	}
-	rep.Rate = 1
-	if rep.Due > 0 {
-		rep.Rate = float64(rep.Actual) / float64(rep.Due)
-	}
+	rep.Rate = readingRate(rep.Actual, rep.Due)
 	missed := map[string]string{}
 	for i := range cs.route {
 		if cs.read[cs.route[i].ID].IsZero() {
@@ -121,6 +118,43 @@ func ReaderReportOf(rt store.ReadTx, cycle domain.Month, r domain.Reader) (Reade
 		rep.Committed = &c
 	}
 	return rep, nil
+}
+
+// readingRate is the 抄表率: households actually read over those due, 1
+// when nothing was due.
+func readingRate(actual, due int) float64 {
+	if due == 0 {
+		return 1
+	}
+	return float64(actual) / float64(due)
+}
+
+// ReportTotals is the readers' reports added up: the 合计 row.
+type ReportTotals struct {
+	Readers, Due, Actual, Estimated, Missed, OffRoute, Found, Resolved, Committed int
+	// Rate is the 抄表率 of the totals, measured as each reader's is.
+	Rate float64
+}
+
+// SumReports adds the readers' reports up.
+func SumReports(reps []ReaderReport) ReportTotals {
+	var t ReportTotals
+	for i := range reps {
+		r := &reps[i]
+		t.Readers++
+		t.Due += r.Due
+		t.Actual += r.Actual
+		t.Estimated += r.Estimated
+		t.Missed += len(r.Missed)
+		t.OffRoute += r.OffRoute
+		t.Found += r.FoundTotal
+		t.Resolved += r.Resolved
+		if r.Committed != nil {
+			t.Committed++
+		}
+	}
+	t.Rate = readingRate(t.Actual, t.Due)
+	return t
 }
 
 // estimateWhy is the reason of an estimate: the reader's remark, or the

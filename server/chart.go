@@ -10,6 +10,7 @@ import (
 	"meter-sync/domain"
 	"meter-sync/review"
 	"meter-sync/store"
+	"meter-sync/vee"
 )
 
 // The household page's consumption chart: an inline SVG drawn here, on the
@@ -26,7 +27,6 @@ const (
 	chartLeft, chartRight    = 52.0, 16.0
 	chartTop, chartBottom    = 14.0, 30.0
 	maxXTicks                = 8
-	daysPerMonth             = 30.4375
 	evidenceBaseline         = "基准(月)"
 	evidenceMonthsBetween    = "间隔月数"
 	chartTitleFormat         = "%s至%s 用气 %s m³,月均 %s m³"
@@ -123,7 +123,7 @@ func currentUse(h *review.Household) (datum, bool) {
 	}
 	months, ok := evidenceNumber([]store.Anomaly{*a}, evidenceMonthsBetween)
 	if !ok && len(h.History) > 0 {
-		months = read.ReadAt.Sub(h.History[len(h.History)-1].Date).Hours() / 24 / daysPerMonth
+		months = vee.MonthsBetween(h.History[len(h.History)-1].Date, read.ReadAt)
 	}
 	if months <= 0 {
 		return datum{}, false

@@ -97,14 +97,10 @@ func (s *Server) renderHousehold(c echo.Context, reader string, cycle domain.Mon
 	if code == http.StatusOK {
 		d.Notice = noticeOf(c.QueryParams())
 	}
-	var lastRead time.Time
 	for i := range h.Versions {
-		v := &h.Versions[i]
-		d.Versions = append(d.Versions, newVersionRow(v))
-		if v.RecordedAt.After(lastRead) {
-			lastRead = v.RecordedAt
-		}
+		d.Versions = append(d.Versions, newVersionRow(&h.Versions[i]))
 	}
+	lastRead := h.LastRead()
 	for i := range h.Anomalies {
 		d.Anomalies = append(d.Anomalies, newHouseholdAnomaly(&h.Anomalies[i], lastRead, committed))
 	}

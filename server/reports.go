@@ -18,54 +18,11 @@ import (
 // The monthly reports (issue 6, outputs): the readers' 抄表管理报告
 // (DOMAIN §5.7 [003:2351]) and the ignition table per estate for the
 // 26th-25th window (DOMAIN §5.1 [003:1271-1279]), as pages and as JSON.
-// Package review computes both; the server adds the totals row and renders.
+// Package review computes both, and their totals; the server renders.
 
 func reportsHref(m domain.Month) string { return "/reports?cycle=" + m.String() }
 
 func ignitionsHref(m domain.Month) string { return "/reports/ignitions?cycle=" + m.String() }
-
-// reportTotals is the totals row of the readers' reports.
-type reportTotals struct {
-	Readers, Due, Actual, Estimated, Missed, OffRoute, Found, Resolved, Committed int
-	// Rate is the 抄表率 of the totals, Actual / Due as review measures each
-	// reader's (1 when nothing was due).
-	Rate float64
-}
-
-// sumReports adds the readers' reports up.
-func sumReports(reps []review.ReaderReport) reportTotals {
-	var t reportTotals
-	for i := range reps {
-		r := &reps[i]
-		t.Readers++
-		t.Due += r.Due
-		t.Actual += r.Actual
-		t.Estimated += r.Estimated
-		t.Missed += len(r.Missed)
-		t.OffRoute += r.OffRoute
-		t.Found += r.FoundTotal
-		t.Resolved += r.Resolved
-		if r.Committed != nil {
-			t.Committed++
-		}
-	}
-	t.Rate = 1
-	if t.Due > 0 {
-		t.Rate = float64(t.Actual) / float64(t.Due)
-	}
-	return t
-}
-
-// sumIgnitions adds the estates' lines of the ignition table up.
-func sumIgnitions(es []review.EstateIgnitions) review.EstateIgnitions {
-	var t review.EstateIgnitions
-	for _, e := range es {
-		t.Ignited += e.Ignited
-		t.New += e.New
-		t.Total += e.Total
-	}
-	return t
-}
 
 // loadReports is the reports of a cycle, every reader's ("") or one's; an
 // unknown reader is a 404.
@@ -105,7 +62,7 @@ type reportsData struct {
 	Cycle, Month  string
 	Prev, Next    string
 	Rows          []reportRow
-	Total         reportTotals
+	Total         review.ReportTotals
 	TotalRate     string
 	AllHref       string // every reader's reports as XLSX
 	IgnitionsHref string // "" when the account may not see the ignition table
@@ -167,7 +124,7 @@ func (s *Server) reportsPage(c echo.Context) error {
 		return err
 	}
 	d := reportsData{layoutData: s.layout(c, "抄表管理报告 · "+monthZh(m)+" · 抄表管理"), Cycle: m.String(), Month: monthZh(m),
-		Prev: reportsHref(m.Add(-1)), Next: reportsHref(m.Add(1)), Total: sumReports(reps),
+		Prev: reportsHref(m.Add(-1)), Next: reportsHref(m.Add(1)), Total: review.SumReports(reps),
 		AllHref: "/reports/readers.xlsx?cycle=" + m.String(), ReviewHref: reviewHref(m)}
 	d.TotalRate = rateZh(d.Total.Rate)
 	for i := range reps {
@@ -213,7 +170,7 @@ func (s *Server) ignitionsPage(c echo.Context) error {
 	d := ignitionsData{layoutData: s.layout(c, "点火户数表 · "+monthZh(m)+" · 抄表管理"), Cycle: m.String(), Month: monthZh(m),
 		Prev: ignitionsHref(m.Add(-1)), Next: ignitionsHref(m.Add(1)),
 		From: dateZh(t.From), To: dateZh(t.To.AddDate(0, 0, -1)), SendOn: dateZh(t.To), NextMonth: monthZh(m.Add(1)),
-		Rows: t.Estates, Total: sumIgnitions(t.Estates), FileHref: "/reports/ignitions.xlsx?cycle=" + m.String()}
+		Rows: t.Estates, Total: t.Total(), FileHref: "/reports/ignitions.xlsx?cycle=" + m.String()}
 	for _, e := range t.Ignited {
 		d.Ignited = append(d.Ignited, ignitionRow{CustomerID: e.CustomerID, Estate: e.Estate, At: timeZh(e.At)})
 	}
@@ -305,7 +262,7 @@ func (s *Server) apiReaderReports(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	t := sumReports(reps)
+	t := review.SumReports(reps)
 	out := readerReportsJSON{Cycle: cycle.String(), Readers: make([]readerReportJSON, len(reps)),
 		Totals: reportTotalsJSON{Readers: t.Readers, Due: t.Due, Actual: t.Actual, Estimated: t.Estimated, Missed: t.Missed,
 			OffRoute: t.OffRoute, Rate: t.Rate, Found: t.Found, Resolved: t.Resolved, Committed: t.Committed}}
@@ -363,7 +320,7 @@ func (s *Server) apiIgnitions(c echo.Context) error {
 	out := ignitionsJSON{Cycle: cycle.String(), From: t.From.In(domain.Local).Format(time.DateOnly),
 		To: t.To.In(domain.Local).AddDate(0, 0, -1).Format(time.DateOnly), Estates: make([]estateJSON, len(t.Estates)),
 		Ignitions: make([]ignitionJSON, len(t.Ignited))}
-	sum := sumIgnitions(t.Estates)
+	sum := t.Total()
 	out.Totals = ignitionTotalsJSON{Ignited: sum.Ignited, New: sum.New, Total: sum.Total}
 	for i, e := range t.Estates {
 		out.Estates[i] = newEstateJSON(e)

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -105,21 +105,8 @@ func (s *Server) committedFile(c echo.Context, format string) error {
 	}
 	mime := map[string]string{"csv": mimeCSV, "xlsx": mimeXLSX}[format]
 	return attachment(c, fmt.Sprintf("readings-%s.%s", cycle, format), mime, func(buf *bytes.Buffer) error {
-		return writeCommitted(buf, format, rows)
+		return review.WriteReadings(buf, format, rows)
 	})
-}
-
-func writeCommitted(buf *bytes.Buffer, format string, rows []store.CommittedReading) error {
-	w, err := review.NewWriter(buf, format, review.ExportHeaders())
-	if err != nil {
-		return err
-	}
-	for i := range rows {
-		if err := w.Write(review.ExportRow(&rows[i])); err != nil {
-			return fmt.Errorf("用户%s: %w", rows[i].CustomerID, err)
-		}
-	}
-	return w.Close()
 }
 
 // ordersData is the work orders page.
@@ -150,24 +137,16 @@ func (s *Server) ordersPage(c echo.Context) error {
 	}
 	v := c.QueryParams()
 	if next != "" {
-		n := cloneValues(v)
+		n := maps.Clone(v)
 		n.Set("cursor", next)
 		d.NextPage = "/orders?" + n.Encode()
 	}
 	if q.After != "" {
-		n := cloneValues(v)
+		n := maps.Clone(v)
 		n.Del("cursor")
 		d.First = "/orders?" + n.Encode()
 	}
 	return s.render(c, http.StatusOK, "orders", d)
-}
-
-func cloneValues(v url.Values) url.Values {
-	out := make(url.Values, len(v))
-	for k, vs := range v {
-		out[k] = vs
-	}
-	return out
 }
 
 func newOrderRow(o *store.Order) orderRow {

@@ -46,7 +46,7 @@ func ownBaseline(h *Household, hist []domain.HistoryReading, cycle domain.Month,
 	var use, span float64
 	for k := 1; k < n; k++ {
 		s := measure(h, hist[k-1].ValueM3, hist[k-1].Date, hist[k].ValueM3, hist[k].Date, p.RolloverMarginFraction)
-		m := monthsBetween(hist[k-1].Date, hist[k].Date)
+		m := MonthsBetween(hist[k-1].Date, hist[k].Date)
 		if s.kind == backward || m <= 0 {
 			continue
 		}

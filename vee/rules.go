@@ -249,7 +249,7 @@ func ruleZeroStreak(in *input) *Anomaly {
 		return nil
 	}
 	since := zeroSince(in)
-	months := monthsBetween(since, in.r.ReadAt)
+	months := MonthsBetween(since, in.r.ReadAt)
 	if months < float64(in.p.ZeroStreakMonths) {
 		return nil
 	}
@@ -268,7 +268,7 @@ func ruleZeroStreak(in *input) *Anomaly {
 // both are known and the read falls in its cycle, else the cycle's length.
 func cycleMonths(in *input) float64 {
 	if !in.prevAt.IsZero() && in.inWindow() && in.r.ReadAt.After(in.prevAt) {
-		return monthsBetween(in.prevAt, in.r.ReadAt)
+		return MonthsBetween(in.prevAt, in.r.ReadAt)
 	}
 	return float64(in.p.MonthsPerCycle)
 }

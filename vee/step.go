@@ -11,8 +11,9 @@ import (
 // daysPerMonth makes elapsed time into months: the average calendar month.
 const daysPerMonth = 365.25 / 12
 
-// monthsBetween is the time from a to b in average months.
-func monthsBetween(a, b time.Time) float64 { return b.Sub(a).Hours() / 24 / daysPerMonth }
+// MonthsBetween is the time from a to b in average calendar months, as
+// the rules measure a gap between reads.
+func MonthsBetween(a, b time.Time) float64 { return b.Sub(a).Hours() / 24 / daysPerMonth }
 
 // stepKind says how the use between two reads was measured.
 type stepKind uint8

@@ -323,18 +323,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		n = len(rows)
-		return writeFile(*out, func(f *os.File) error {
-			w, err := review.NewWriter(f, format, review.ExportHeaders())
-			if err != nil {
-				return err
-			}
-			for i := range rows {
-				if err := w.Write(review.ExportRow(&rows[i])); err != nil {
-					return fmt.Errorf("用户%s: %w", rows[i].CustomerID, err)
-				}
-			}
-			return w.Close()
-		})
+		return writeFile(*out, func(f *os.File) error { return review.WriteReadings(f, format, rows) })
 	})
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
