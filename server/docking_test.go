@@ -301,6 +301,14 @@ func TestSkewZh(t *testing.T) {
 	}
 }
 
+// decodeDockInput decodes the JSON body of POST /api/v1/docking/jobs as
+// the handler does.
+func decodeDockInput(body []byte) (dockInput, error) {
+	var in dockInput
+	err := decodeJSON(body, &in)
+	return in, err
+}
+
 // FuzzDecodeDockInput: no body panics the decoder, and what it accepts
 // encodes and decodes to the same request.
 func FuzzDecodeDockInput(f *testing.F) {

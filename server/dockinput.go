@@ -1,10 +1,7 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -126,23 +123,5 @@ func dockInputFromForm(f url.Values) (dockInput, error) {
 		in.Expect = &n
 	}
 	in.Import, in.Export = formCheckbox(f, "import"), formCheckbox(f, "export")
-	return in, nil
-}
-
-// decodeDockInput reads the JSON body of POST /api/v1/docking/jobs: one
-// object, no unknown field.
-func decodeDockInput(body []byte) (dockInput, error) {
-	var in dockInput
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	bad := func(why string) error {
-		return &clientError{code: http.StatusBadRequest, en: "request body: " + why, zh: "请求内容格式错误: " + why}
-	}
-	if err := dec.Decode(&in); err != nil {
-		return in, bad(err.Error())
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return in, bad("more than one JSON value")
-	}
 	return in, nil
 }

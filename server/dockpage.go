@@ -2,8 +2,6 @@ package server
 
 import (
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"time"
@@ -197,17 +195,8 @@ func (s *Server) apiDockJob(c echo.Context) error {
 }
 
 func (s *Server) apiStartDock(c echo.Context) error {
-	r := c.Request()
-	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
-		return &clientError{code: http.StatusUnsupportedMediaType, en: "request body must be " + echo.MIMEApplicationJSON,
-			zh: "请求内容应为JSON(" + echo.MIMEApplicationJSON + ")"}
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return err
-	}
-	in, err := decodeDockInput(body)
-	if err != nil {
+	var in dockInput
+	if err := readJSONBody(c, &in); err != nil {
 		return err
 	}
 	req, err := in.request(principal(c).Account.ID)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -212,20 +213,11 @@ func noticeOf(v url.Values) string {
 func filterQuery(v url.Values) url.Values {
 	out := url.Values{}
 	for k, vs := range v {
-		if k != "after" && !isNoticeParam(k) {
+		if k != "after" && !slices.Contains(noticeParams, k) {
 			out[k] = vs
 		}
 	}
 	return out
-}
-
-func isNoticeParam(k string) bool {
-	for _, p := range noticeParams {
-		if k == p {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) renderQueue(c echo.Context, reader string, cycle domain.Month, qv queueView) error {
@@ -289,22 +281,14 @@ func (s *Server) renderQueue(c echo.Context, reader string, cycle domain.Month, 
 // newQueueFilters are the filter controls with q's choices selected.
 func newQueueFilters(q *review.Query, byCode map[string]int, v url.Values) queueFilters {
 	f := queueFilters{Desc: q.Desc, Limit: v.Get("limit")}
-	chosen := func(list []string, s string) bool {
-		for _, x := range list {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	}
 	f.Codes = []option{{Value: "", Text: "全部类型", Selected: len(q.Codes) == 0}}
 	for _, code := range vee.Codes() {
-		f.Codes = append(f.Codes, option{Value: string(code), Selected: chosen(q.Codes, string(code)),
+		f.Codes = append(f.Codes, option{Value: string(code), Selected: slices.Contains(q.Codes, string(code)),
 			Text: fmt.Sprintf("%s %s(%d)", code, code.Chinese(), byCode[string(code)])})
 	}
 	f.Statuses = []option{{Value: "", Text: "全部状态", Selected: len(q.Statuses) == 0}}
 	for _, st := range queueStatuses {
-		f.Statuses = append(f.Statuses, option{Value: st, Text: anomalyStatusZh[st], Selected: chosen(q.Statuses, st)})
+		f.Statuses = append(f.Statuses, option{Value: st, Text: anomalyStatusZh[st], Selected: slices.Contains(q.Statuses, st)})
 	}
 	f.Severities = []option{{Value: "", Text: "全部", Selected: q.Severity == ""},
 		{Value: review.SeverityBlocking, Text: "阻止入库", Selected: q.Severity == review.SeverityBlocking},

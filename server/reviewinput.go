@@ -30,10 +30,14 @@ const maxWhy = 500
 
 // cycleIn reads the path parameter cycle (YYYY-MM).
 func cycleIn(c echo.Context) (domain.Month, error) {
-	v := c.Param("cycle")
+	return monthIn("path parameter", c.Param("cycle"))
+}
+
+// monthIn reads v, a parameter cycle of kind, as YYYY-MM.
+func monthIn(kind, v string) (domain.Month, error) {
 	m, err := domain.ParseMonth(v)
 	if err != nil {
-		return 0, badParam("path parameter", "cycle", v, "YYYY-MM, e.g. 2026-03", "抄表月份应写作YYYY-MM,例如2026-03。")
+		return 0, badParam(kind, "cycle", v, "YYYY-MM, e.g. 2026-03", "抄表月份应写作YYYY-MM,例如2026-03。")
 	}
 	return m, nil
 }
@@ -50,12 +54,7 @@ func readerCycle(c echo.Context) (string, domain.Month, error) {
 
 // requiredCycle reads the query parameter cycle, which must be given.
 func requiredCycle(c echo.Context) (domain.Month, error) {
-	v := c.QueryParam("cycle")
-	m, err := domain.ParseMonth(v)
-	if err != nil {
-		return 0, badParam("query parameter", "cycle", v, "YYYY-MM, e.g. 2026-03", "抄表月份应写作YYYY-MM,例如2026-03。")
-	}
-	return m, nil
+	return monthIn("query parameter", c.QueryParam("cycle"))
 }
 
 // queueStatuses are the status filters a reviewer can choose.
@@ -245,6 +244,12 @@ func readJSONBody(c echo.Context, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeJSON(body, v)
+}
+
+// decodeJSON decodes body into v: one JSON value, no unknown field; what
+// it refuses is a 400.
+func decodeJSON(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	bad := func(why string) error {
