@@ -27,6 +27,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,6 +41,8 @@ import (
 	"time"
 
 	"meter-sync/device"
+
+	"meter-sync/tools/internal/machine"
 )
 
 // sections are the measures in the order they run.
@@ -205,23 +208,10 @@ func (b *bench) markdown() string {
 	}
 	var s strings.Builder
 	fmt.Fprintf(&s, "Machine: %s (%d cores), %s, %s/%s, %s. Line: tools/linesim, %s, 8N1, 4 KiB buffer each way.\n\n",
-		cpuModel(), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, lrzszVersion(), line)
+		cmp.Or(machine.CPUModel(), runtime.GOARCH), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, lrzszVersion(), line)
 	s.WriteString("| measure | result | goal |\n|---|---|---|\n")
 	for _, r := range b.rows {
 		s.WriteString(r + "\n")
 	}
 	return s.String()
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "model name") {
-			return strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
-		}
-	}
-	return runtime.GOARCH
 }

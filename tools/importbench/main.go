@@ -11,6 +11,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +21,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"time"
 
 	"meter-sync/domain"
@@ -30,6 +30,8 @@ import (
 	"meter-sync/store"
 	"meter-sync/store/bolt"
 	"meter-sync/tabular"
+
+	"meter-sync/tools/internal/machine"
 )
 
 func main() {
@@ -44,7 +46,7 @@ func main() {
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	fmt.Printf("machine: %s, %d cores, %s\n", cpuModel(), runtime.NumCPU(), runtime.Version())
+	fmt.Printf("machine: %s, %d cores, %s\n", cmp.Or(machine.CPUModel(), runtime.GOARCH), runtime.NumCPU(), runtime.Version())
 	cycle := fixtures.DefaultCycle
 	if !*reuse {
 		start := time.Now()
@@ -186,19 +188,6 @@ func measureRoutes(db store.Store, m domain.Month) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "model name") {
-			return strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
-		}
-	}
-	return runtime.GOARCH
-}
 
 func check(err error) {
 	if err != nil {

@@ -19,6 +19,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -39,6 +40,8 @@ import (
 	"meter-sync/store"
 	"meter-sync/store/bolt"
 	"meter-sync/vee"
+
+	"meter-sync/tools/internal/machine"
 )
 
 // runs is how often each measurement is repeated; the best run counts, for
@@ -59,7 +62,7 @@ func main() {
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	fmt.Printf("machine: %s, %d cores, %s\n", cpuModel(), runtime.NumCPU(), runtime.Version())
+	fmt.Printf("machine: %s, %d cores, %s\n", cmp.Or(machine.CPUModel(), runtime.GOARCH), runtime.NumCPU(), runtime.Version())
 	cycle := fixtures.DefaultCycle
 	if !*reuse {
 		start := time.Now()
@@ -241,19 +244,6 @@ func copyFile(from, to string) {
 	check(err)
 	check(out.Sync())
 	check(out.Close())
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "model name") {
-			return strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
-		}
-	}
-	return runtime.GOARCH
 }
 
 func check(err error) {

@@ -20,6 +20,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -38,6 +39,8 @@ import (
 
 	"meter-sync/account"
 	"meter-sync/sync/client"
+
+	"meter-sync/tools/internal/machine"
 )
 
 func main() {
@@ -103,7 +106,7 @@ func run(cfg config) error {
 		b.srv.Process.Signal(syscall.SIGTERM)
 		b.srv.Wait()
 	}()
-	fmt.Printf("machine: %s/%s, %d CPUs, %s\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuName())
+	fmt.Printf("machine: %s/%s, %d CPUs, %s\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cmp.Or(machine.CPUModel(), "?"))
 	for _, m := range []func() error{b.measureFirst, b.measureMany, b.measureMonth} {
 		if err := m(); err != nil {
 			return err
@@ -195,19 +198,6 @@ func (b *bench) tabletClient(t tech, w *wire, now func() time.Time) (*client.Cli
 		}}
 	return client.New(client.NewMemStore(), client.Options{BaseURL: b.url, Token: t.Token, Device: "TAB-" + t.ID,
 		HTTP: &http.Client{Transport: tr, Timeout: 60 * time.Second}, Now: now, Retries: -1})
-}
-
-func cpuName() string {
-	f, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "?"
-	}
-	for _, l := range strings.Split(string(f), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "?"
 }
 
 func percentile(ds []time.Duration, p float64) time.Duration {
