@@ -41,7 +41,6 @@ import (
 	"time"
 
 	"meter-sync/device"
-
 	"meter-sync/tools/internal/machine"
 )
 

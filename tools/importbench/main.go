@@ -30,7 +30,6 @@ import (
 	"meter-sync/store"
 	"meter-sync/store/bolt"
 	"meter-sync/tabular"
-
 	"meter-sync/tools/internal/machine"
 )
 

@@ -39,9 +39,8 @@ import (
 	"meter-sync/masterdata"
 	"meter-sync/store"
 	"meter-sync/store/bolt"
-	"meter-sync/vee"
-
 	"meter-sync/tools/internal/machine"
+	"meter-sync/vee"
 )
 
 // runs is how often each measurement is repeated; the best run counts, for

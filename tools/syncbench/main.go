@@ -39,7 +39,6 @@ import (
 
 	"meter-sync/account"
 	"meter-sync/sync/client"
-
 	"meter-sync/tools/internal/machine"
 )
 
