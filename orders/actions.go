@@ -1,7 +1,6 @@
 package orders
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -360,16 +359,6 @@ func dayString(t time.Time) string {
 }
 
 func audit(tx store.Tx, by Actor, now time.Time, action, key string, before, after any, note string) error {
-	e := store.AuditEntry{At: now, Actor: by.Account.ID, Role: string(by.Account.Role), Device: by.Device, Action: action, Key: key, Note: note}
-	var err error
-	if before != nil {
-		if e.Before, err = json.Marshal(before); err != nil {
-			return err
-		}
-	}
-	if e.After, err = json.Marshal(after); err != nil {
-		return err
-	}
-	_, err = tx.AppendAudit(e)
-	return err
+	return store.Audit(tx, store.AuditEntry{At: now, Actor: by.Account.ID, Role: string(by.Account.Role), Device: by.Device, Action: action, Key: key, Note: note},
+		before, after)
 }

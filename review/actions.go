@@ -1,7 +1,6 @@
 package review
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -327,18 +326,8 @@ func createOrder(tx store.Tx, by access.Actor, now time.Time, a *store.Anomaly) 
 }
 
 func audit(tx store.Tx, by access.Actor, now time.Time, action, key string, before, after any, note string) error {
-	e := store.AuditEntry{At: now, Actor: by.ID, Role: string(by.Role), Device: by.Device, Action: action, Key: key, Note: note}
-	var err error
-	if before != nil {
-		if e.Before, err = json.Marshal(before); err != nil {
-			return err
-		}
-	}
-	if e.After, err = json.Marshal(after); err != nil {
-		return err
-	}
-	_, err = tx.AppendAudit(e)
-	return err
+	return store.Audit(tx, store.AuditEntry{At: now, Actor: by.ID, Role: string(by.Role), Device: by.Device, Action: action, Key: key, Note: note},
+		before, after)
 }
 
 // Orders lists the work orders q selects.

@@ -214,6 +214,22 @@ type AuditEntry struct {
 	Note   string          `json:"note,omitempty"` // e.g. the file and line it came from
 }
 
+// Audit appends e to the audit trail with the records before and after a
+// change as JSON; a nil before (a creation) is left out.
+func Audit(tx Tx, e AuditEntry, before, after any) error {
+	var err error
+	if before != nil {
+		if e.Before, err = json.Marshal(before); err != nil {
+			return err
+		}
+	}
+	if e.After, err = json.Marshal(after); err != nil {
+		return err
+	}
+	_, err = tx.AppendAudit(e)
+	return err
+}
+
 // CountCustomers is the number of households in st, in a read transaction of
 // its own.
 func CountCustomers(st Store) (int, error) {
